@@ -1,0 +1,57 @@
+"""giaoviec's BPM core: BPMN in, persisted SpiffWorkflow instances, rows for every fact.
+
+No Flask, no domain: the shells (CLI, web, worker) and the domain (``workflows``) use only what
+is exported here.
+"""
+
+from engine.audit import Verification, seal_pending, verify
+from engine.bpmn import ProcessBundle, RoleCatalog
+from engine.clock import Clock, FrozenClock, SystemClock
+from engine.commands import (
+    Deployed,
+    StartInstance,
+    add_outbox_message,
+    complete_task,
+    deploy,
+    resume,
+    retry_incident,
+    start_instance,
+)
+from engine.db import default_database_url, make_engine
+from engine.errors import (
+    BadData,
+    ConflictError,
+    DatabaseBusy,
+    DeployError,
+    EngineError,
+    InvalidState,
+    NotFound,
+    ScriptError,
+    StepFailed,
+)
+from engine.messages import Problem, render
+from engine.migrate import upgrade
+from engine.models import (
+    AuditEvent,
+    AuditSeal,
+    HumanTask,
+    Incident,
+    Instance,
+    OutboxMessage,
+    ProcessDefinition,
+    Timer,
+)
+from engine.process_engine import ProcessEngine
+from engine.sandbox import Sandbox
+from engine.timer_sweep import SweepResult, fire_due_timers
+from engine.uow import UnitOfWork
+
+__all__ = [
+    "AuditEvent", "AuditSeal", "BadData", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
+    "Deployed", "EngineError", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
+    "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
+    "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
+    "SystemClock", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",
+    "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
+    "retry_incident", "seal_pending", "start_instance", "upgrade", "verify",
+]  # fmt: skip

@@ -1,0 +1,379 @@
+"""Load BPMN for the engine: hardened parse, our rules, SpiffWorkflow's parser, specs ready to run.
+
+``load_bpmn`` either returns one ``ProcessBundle`` per executable process or raises
+``DeployError`` listing every problem found, each naming its element id. Our rules run before
+SpiffWorkflow's parser so that a model full of unsupported elements gets one clear line per
+element instead of the first stack trace the library happens to hit.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.errors import DeployError
+from engine.messages import Problem
+from engine.sandbox import Sandbox
+from engine.timers_spiff import CLOCKED, parse_cycle
+from engine.xml_safety import BPMN_NS, local_name, parse_bpmn
+
+HUMAN_TASKS = {"userTask", "manualTask"}
+FLOW_NODES = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "scriptTask", "subProcess", "callActivity",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+}  # fmt: skip
+EVENT_DEFINITIONS = {
+    "timerEventDefinition", "terminateEventDefinition", "errorEventDefinition",
+    "escalationEventDefinition", "signalEventDefinition",
+}  # fmt: skip
+# Everything else that may appear inside a process. Anything not listed (service, send, receive
+# and business-rule tasks, message events, complex gateways, transactions...) is refused by name.
+PROCESS_PARTS = FLOW_NODES | EVENT_DEFINITIONS | {
+    "sequenceFlow", "laneSet", "lane", "childLaneSet", "flowNodeRef", "documentation",
+    "extensionElements", "textAnnotation", "text", "association", "group", "dataObject",
+    "dataObjectReference", "dataInputAssociation", "dataOutputAssociation", "sourceRef",
+    "targetRef", "incoming", "outgoing", "conditionExpression", "script", "timeDate",
+    "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality",
+    "completionCondition", "loopDataInputRef", "loopDataOutputRef", "inputDataItem",
+    "outputDataItem", "standardLoopCharacteristics", "loopCondition", "ioSpecification",
+    "dataInput", "dataOutput", "inputSet", "outputSet", "dataInputRefs", "dataOutputRefs",
+    "property", "dataState", "auditing", "monitoring", "performer", "humanPerformer",
+    "potentialOwner", "resourceAssignmentExpression", "formalExpression", "assignment",
+    "from", "to", "transformation",
+}  # fmt: skip
+TOP_LEVEL_PARTS = {
+    "process", "collaboration", "participant", "documentation", "extensionElements", "error",
+    "escalation", "signal", "message", "itemDefinition", "category", "categoryValue",
+    "textAnnotation", "text", "association", "group", "resource", "participantMultiplicity",
+}  # fmt: skip
+REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef",
+                        "errorRef", "escalationRef", "signalRef")  # fmt: skip
+PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
+ISO_TIMER = re.compile(r"(R\d*/.+|P[0-9TYMWDHS.,]+|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?)", re.I)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+class RoleCatalog:
+    """Which role a lane stands for, by the lane's name (Vietnamese, any case) or id.
+
+    The engine knows no roles of its own; the domain (workflows.roles) supplies them.
+    """
+
+    def __init__(self, roles: Mapping[str, Iterable[str]]) -> None:
+        self._by_alias: dict[str, str] = {}
+        for code, aliases in roles.items():
+            for alias in (code, *aliases):
+                self._by_alias[_normalise(alias)] = code
+        self.codes = tuple(roles)
+
+    def role_for_lane(self, name: str | None, lane_id: str | None) -> str | None:
+        for candidate in (name, lane_id):
+            if candidate and (role := self._by_alias.get(_normalise(candidate))):
+                return role
+        return None
+
+
+@dataclass
+class ProcessBundle:
+    """One executable process, parsed and checked, ready to instantiate."""
+
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    lanes: dict[str, str] = field(default_factory=dict)  # element id -> lane name
+    roles: dict[str, str] = field(default_factory=dict)  # human task element id -> role code
+
+
+@dataclass
+class _Context:
+    root: Any
+    roles: RoleCatalog
+    sandbox: Sandbox
+    is_deployed: Callable[[str], bool]
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, code: str, element: Any = None, **params: Any) -> None:
+        element_id = element if isinstance(element, str) or element is None else element.get("id")
+        self.problems.append(Problem(code, element_id, params))
+
+
+def load_bpmn(
+    data: bytes,
+    roles: RoleCatalog,
+    sandbox: Sandbox,
+    *,
+    is_deployed: Callable[[str], bool] = lambda key: False,
+    max_bytes: int = 5 * 1024 * 1024,
+    source_name: str = "upload.bpmn",
+) -> dict[str, ProcessBundle]:
+    root = parse_bpmn(data, max_bytes=max_bytes)
+    ctx = _Context(root, roles, sandbox, is_deployed)
+    ids = _check_ids(ctx)
+    _check_elements(ctx)
+    _check_references(ctx, ids)
+    executable = _executable_processes(ctx)
+    lanes = _lanes(root)
+    for process in executable:
+        _check_human_tasks(ctx, process, lanes)
+        _check_timers(ctx, process)
+        _check_code(ctx, process)
+        _check_gateways(ctx, process)
+        _check_calls(ctx, process, ids)
+    if ctx.problems:
+        raise DeployError(ctx.problems)
+    return _spiff_specs(ctx, executable, lanes, source_name)
+
+
+def _bpmn_elements(node: Any) -> Iterable[Any]:
+    """BPMN-namespace elements below ``node``, skipping extension content and other namespaces."""
+    for child in node:
+        if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        yield child
+        if local_name(child) != "extensionElements":
+            yield from _bpmn_elements(child)
+
+
+def _check_ids(ctx: _Context) -> dict[str, Any]:
+    ids: dict[str, Any] = {}
+    for el in _bpmn_elements(ctx.root):
+        element_id = el.get("id")
+        name = local_name(el)
+        if element_id is None:
+            if name in FLOW_NODES or name in {"process", "sequenceFlow", "lane", "participant"}:
+                ctx.problem("bpmn_missing_id", None, tag=name)
+            continue
+        if element_id in ids:
+            ctx.problem("bpmn_duplicate_id", element_id, id=element_id)
+        ids.setdefault(element_id, el)
+    return ids
+
+
+def _check_elements(ctx: _Context) -> None:
+    for top in _bpmn_elements_shallow(ctx.root):
+        name = local_name(top)
+        if name not in TOP_LEVEL_PARTS:
+            ctx.problem("bpmn_unsupported_element", top, tag=f"bpmn:{name}")
+            continue
+        allowed = PROCESS_PARTS if name == "process" else TOP_LEVEL_PARTS
+        for el in _bpmn_elements(top):
+            part = local_name(el)
+            if part not in allowed:
+                ctx.problem("bpmn_unsupported_element", _nearest_with_id(el), tag=f"bpmn:{part}")
+            elif part.endswith("Event") and len(_event_definitions(el)) > 1:
+                ctx.problem("bpmn_unsupported_event", el, kind="nhiều định nghĩa sự kiện / multiple")
+
+
+def _bpmn_elements_shallow(node: Any) -> Iterable[Any]:
+    return (c for c in node if isinstance(c.tag, str) and c.tag.startswith(f"{{{BPMN_NS}}}"))
+
+
+def _nearest_with_id(el: Any) -> Any:
+    while el is not None and el.get("id") is None:
+        el = el.getparent()
+    return el
+
+
+def _event_definitions(event: Any) -> list[Any]:
+    return [c for c in _bpmn_elements_shallow(event) if local_name(c).endswith("EventDefinition")]
+
+
+def _check_references(ctx: _Context, ids: Mapping[str, Any]) -> None:
+    for el in _bpmn_elements(ctx.root):
+        for attribute in REFERENCE_ATTRIBUTES:
+            ref = el.get(attribute)
+            if ref is not None and ref not in ids:
+                ctx.problem("bpmn_dangling_reference", _nearest_with_id(el), attribute=attribute, ref=ref)
+        if local_name(el) in {"flowNodeRef", "incoming", "outgoing"}:
+            ref = (el.text or "").strip()
+            if ref and ref not in ids:
+                tag = local_name(el)
+                ctx.problem("bpmn_dangling_reference", _nearest_with_id(el), attribute=tag, ref=ref)
+
+
+def _executable_processes(ctx: _Context) -> list[Any]:
+    processes = [p for p in _bpmn_elements_shallow(ctx.root) if local_name(p) == "process"]
+    executable = [p for p in processes if p.get("isExecutable", "false").strip() == "true"]
+    if not executable:
+        ctx.problem("bpmn_no_executable_process", processes[0] if processes else None)
+    for process in executable:
+        if not PROCESS_KEY.fullmatch(process.get("id") or ""):
+            ctx.problem("bpmn_bad_process_id", process)
+    return executable
+
+
+def _lanes(root: Any) -> dict[str, Any]:
+    """Element id -> its innermost lane element (nested lanes: the deepest wins)."""
+    found: dict[str, tuple[int, Any]] = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        depth = sum(1 for _ in lane.iterancestors(f"{{{BPMN_NS}}}lane"))
+        for ref in lane.iterchildren(f"{{{BPMN_NS}}}flowNodeRef"):
+            node_id = (ref.text or "").strip()
+            if node_id not in found or found[node_id][0] < depth:
+                found[node_id] = (depth, lane)
+    return {node_id: lane for node_id, (_, lane) in found.items()}
+
+
+def _lane_of(el: Any, lanes: Mapping[str, Any]) -> Any:
+    """The lane of ``el``, or of the nearest enclosing sub-process that has one."""
+    while el is not None:
+        if el.get("id") in lanes:
+            return lanes[el.get("id")]
+        el = el.getparent()
+        if el is not None and local_name(el) == "process":
+            return None
+    return None
+
+
+def _check_human_tasks(ctx: _Context, process: Any, lanes: Mapping[str, Any]) -> None:
+    for el in _bpmn_elements(process):
+        if local_name(el) not in HUMAN_TASKS:
+            continue
+        lane = _lane_of(el, lanes)
+        if lane is None:
+            ctx.problem("bpmn_user_task_no_lane", el)
+        elif ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) is None:
+            ctx.problem("bpmn_lane_unknown_role", el, lane=lane.get("name") or lane.get("id"),
+                        roles=", ".join(ctx.roles.codes))  # fmt: skip
+
+
+def timer_literal(text: str) -> str | None:
+    """The ISO 8601 value of a timer written as a literal (quoted, or bare as modelers write it)."""
+    text = text.strip()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text if ISO_TIMER.fullmatch(text) else None
+    return value if isinstance(value, str) else None
+
+
+def check_timer_value(kind: str, value: str) -> None:
+    """Raise if ``value`` is not a valid ``timeDate`` / ``timeDuration`` / ``timeCycle``."""
+    if kind == "timeDate":
+        TimerEventDefinition.get_datetime(value)
+    elif kind == "timeDuration":
+        TimerEventDefinition.parse_iso_duration(value)
+    else:
+        parse_cycle(value, datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def _check_timers(ctx: _Context, process: Any) -> None:
+    for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        event = definition.getparent()
+        specs = [c for c in _bpmn_elements_shallow(definition) if local_name(c) in {"timeDate", "timeDuration", "timeCycle"}]
+        if len(specs) != 1 or not (specs[0].text or "").strip():
+            ctx.problem("bpmn_timer_unparseable", event, expression="", detail="cần đúng một timeDate, timeDuration hoặc timeCycle")
+            continue
+        spec = specs[0]
+        text = spec.text.strip()
+        literal = timer_literal(text)
+        if literal is None:
+            detail = ctx.sandbox.check(text, "eval")
+            if detail:
+                ctx.problem("bpmn_timer_unparseable", event, expression=text[:200], detail=detail)
+            continue
+        try:
+            check_timer_value(local_name(spec), literal)
+        except Exception as exc:  # SpiffWorkflow raises bare Exception for a bad duration
+            ctx.problem("bpmn_timer_unparseable", event, expression=text[:200], detail=str(exc) or type(exc).__name__)
+            continue
+        spec.text = repr(literal)  # SpiffWorkflow evaluates timer text as an expression
+
+
+def _check_code(ctx: _Context, process: Any) -> None:
+    for el in _bpmn_elements(process):
+        name = local_name(el)
+        text = (el.text or "").strip()
+        if name == "script" and local_name(el.getparent()) == "scriptTask":
+            mode = "exec"
+        elif name in {"conditionExpression", "loopCardinality", "completionCondition", "loopCondition"} and text:
+            mode = "eval"
+        else:
+            continue
+        detail = ctx.sandbox.check(text, mode)
+        if detail:
+            ctx.problem("bpmn_script_rejected", _nearest_with_id(el), detail=detail)
+
+
+def _check_gateways(ctx: _Context, process: Any) -> None:
+    flows = {f.get("id"): f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+    for gateway in _bpmn_elements(process):
+        if local_name(gateway) not in {"exclusiveGateway", "inclusiveGateway"}:
+            continue
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+        if len(outgoing) < 2:
+            continue
+        for flow in outgoing:
+            has_condition = any(local_name(c) == "conditionExpression" for c in _bpmn_elements_shallow(flow))
+            if not has_condition and flow.get("id") != gateway.get("default"):
+                ctx.problem("bpmn_condition_missing", flow)
+
+
+def _check_calls(ctx: _Context, process: Any, ids: Mapping[str, Any]) -> None:
+    for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
+        called = call.get("calledElement") or ""
+        in_file = called in ids and local_name(ids[called]) == "process"
+        if not in_file and not ctx.is_deployed(called):
+            ctx.problem("bpmn_call_unknown_process", call, called=called)
+
+
+def _spiff_specs(ctx: _Context, executable: list[Any], lanes: Mapping[str, Any], source_name: str) -> dict[str, ProcessBundle]:
+    parser = BpmnParser()
+    bundles: dict[str, ProcessBundle] = {}
+    try:
+        parser.add_bpmn_xml(ctx.root, filename=source_name)
+        for process in executable:
+            key = process.get("id")
+            spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+            for each in (spec, *subprocess_specs.values()):
+                _use_injected_clock(each)
+            human = {el.get("id"): _lane_of(el, lanes) for el in _bpmn_elements(process) if local_name(el) in HUMAN_TASKS}
+            bundles[key] = ProcessBundle(
+                key=key,
+                name=process.get("name") or key,
+                spec=spec,
+                subprocess_specs=subprocess_specs,
+                lanes={el_id: lane.get("name") or lane.get("id") for el_id, lane in lanes.items()},
+                roles={el_id: ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) for el_id, lane in human.items()},  # type: ignore[misc]
+            )
+    except ValidationException as exc:
+        raise DeployError([Problem("bpmn_parser_error", exc.id or None, {"detail": _first_line(exc)})]) from None
+    except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
+        # SpiffWorkflow's parser trusts its input; our checks above should have caught the cause,
+        # so this is a model we did not foresee: refuse it with the library's own words.
+        raise DeployError([Problem("bpmn_parser_error", None, {"detail": _first_line(exc)})]) from None
+    return bundles
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def _use_injected_clock(spec: Any) -> None:
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        clocked = CLOCKED.get(type(definition))
+        if clocked is not None:
+            definition.__class__ = clocked
+
+
+def reparse(xml: bytes, roles: RoleCatalog, sandbox: Sandbox, key: str) -> ProcessBundle:
+    """Rebuild the bundle of an already deployed (so already validated) definition."""
+    return load_bpmn(xml, roles, sandbox, is_deployed=lambda _key: True)[key]

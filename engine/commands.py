@@ -1,0 +1,225 @@
+"""The engine's commands. Each loads, checks, changes and flushes inside the caller's unit of
+work; none of them commits (Camunda 7's command pattern, one commit at the edge).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import steps
+from engine.bpmn import load_bpmn
+from engine.errors import BadData, InvalidState, NotFound
+from engine.ids import new_id
+from engine.models import HumanTask, Incident, Instance, OutboxMessage, ProcessDefinition
+from engine.state import SERIALIZER_VERSION
+from engine.uow import UnitOfWork
+
+
+# --- deploy ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployed:
+    key: str
+    version: int
+    created: bool  # False: identical XML was already the latest version (a no-op)
+    definition_id: int
+
+
+def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> list[Deployed]:
+    """Validate ``xml`` and store a new version of each executable process in it."""
+    engine, session = uow.engine, uow.session
+    sha256 = hashlib.sha256(xml).hexdigest()
+
+    def is_deployed(key: str) -> bool:
+        return session.scalar(select(func.count()).where(ProcessDefinition.key == key)) != 0
+
+    bundles = load_bpmn(xml, engine.roles, engine.sandbox, is_deployed=is_deployed,
+                        max_bytes=engine.max_bpmn_bytes, source_name=source_name)  # fmt: skip
+    results = []
+    for key, bundle in bundles.items():
+        latest = latest_definition(uow, key, required=False)
+        if latest is not None and latest.sha256 == sha256:
+            results.append(Deployed(key, latest.version, False, latest.id))
+            continue
+        definition = ProcessDefinition(
+            key=key, version=(latest.version + 1 if latest else 1), name=bundle.name[:500],
+            sha256=sha256, xml=xml, source_name=source_name[:500], deployed_at=uow.now, deployed_by=uow.actor,
+        )  # fmt: skip
+        session.add(definition)
+        session.flush()
+        engine.remember_bundle(definition.id, bundle)
+        uow.audit("definition_deployed", subject=f"{key} v{definition.version}",
+                  data={"key": key, "version": definition.version, "sha256": sha256, "source": source_name})  # fmt: skip
+        results.append(Deployed(key, definition.version, True, definition.id))
+    return results
+
+
+def latest_definition(uow: UnitOfWork, key: str, *, version: int | None = None, required: bool = True) -> ProcessDefinition | None:
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    query = query.where(ProcessDefinition.version == version) if version else query.order_by(ProcessDefinition.version.desc())
+    definition = uow.session.scalars(query.limit(1)).first()
+    if definition is None and required:
+        raise NotFound("definition_not_found", key=key if version is None else f"{key} v{version}")
+    return definition
+
+
+# --- instances ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartInstance:
+    process_key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+    unit_code: str | None = None
+    parent_id: uuid.UUID | None = None
+    business_key: str | None = None
+    plan_key: str | None = None
+    task_key: str | None = None
+    period: str | None = None
+    due_at: datetime | None = None
+
+
+def start_instance(uow: UnitOfWork, cmd: StartInstance) -> Instance:
+    data = check_data(cmd.data)
+    definition = latest_definition(uow, cmd.process_key, version=cmd.version)
+    assert definition is not None
+    bundle = uow.engine.bundle(definition)
+    workflow = steps.new_workflow(uow, bundle, data)
+    instance = Instance(
+        id=new_id(uow.now), definition_id=definition.id, process_key=definition.key,
+        parent_id=cmd.parent_id, status="running", business_key=cmd.business_key,
+        unit_code=cmd.unit_code, plan_key=cmd.plan_key, task_key=cmd.task_key, period=cmd.period,
+        due_at=cmd.due_at, state=uow.engine.codec.dump(workflow), serializer_version=SERIALIZER_VERSION,
+        started_at=uow.now, started_by=uow.actor,
+    )  # fmt: skip
+    initial = _copy_instance(instance)
+    uow.session.add(instance)
+    uow.session.flush()  # the instance row first: task and timer rows point to it
+    uow.audit("instance_started", instance_id=instance.id, subject=f"{definition.key} v{definition.version}",
+              data={"unit": cmd.unit_code, "parent": str(cmd.parent_id) if cmd.parent_id else None})  # fmt: skip
+    steps.run(uow, instance, workflow, {"kind": "run"}, new_instance=initial)
+    steps.save(uow, instance, workflow, bundle)
+    return instance
+
+
+def _copy_instance(instance: Instance) -> Instance:
+    columns = Instance.__table__.columns.keys()
+    return Instance(**{name: getattr(instance, name) for name in columns if name != "version"})
+
+
+def complete_task(uow: UnitOfWork, task_id: uuid.UUID, data: dict[str, Any] | None = None) -> Instance:
+    """Complete an open human task with the person's form ``data``; twice is an error."""
+    data = check_data(data or {})
+    row = uow.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound("task_not_found", id=str(task_id))
+    if row.status == "completed":
+        at = row.completed_at.isoformat(timespec="seconds") if row.completed_at else "?"
+        raise InvalidState("task_already_completed", id=str(task_id), at=at, by=row.completed_by or "?")
+    if row.status != "open":
+        raise InvalidState("task_not_open", id=str(task_id), status=row.status)
+    instance, workflow, bundle = _load(uow, row.instance_id)
+    try:
+        spiff_task = workflow.get_task_from_id(row.spiff_task_id)
+    except TaskNotFoundException:
+        spiff_task = None
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise InvalidState("task_not_open", id=str(task_id), status="?")
+
+    def complete() -> None:
+        spiff_task.data.update(data)
+        spiff_task.run()
+
+    command = {"kind": "complete_task", "task_id": str(task_id), "data": data, "actor": uow.actor}
+    steps.run(uow, instance, workflow, command, complete)
+    row.status, row.completed_at, row.completed_by = "completed", uow.now, uow.actor
+    uow.audit("task_completed", instance_id=instance.id, task_id=row.id, subject=row.element_id,
+              data={"fields": sorted(data)})  # fmt: skip
+    steps.save(uow, instance, workflow, bundle)
+    return instance
+
+
+def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
+    instance = uow.session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound("instance_not_found", id=str(instance_id))
+    definition = uow.session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None
+    bundle = uow.engine.bundle(definition)
+    return instance, steps.load(uow, instance, bundle), bundle
+
+
+def resume(uow: UnitOfWork, instance_id: uuid.UUID) -> Instance:
+    """Run an instance's engine steps again (after an incident, or to fire due timers)."""
+    instance, workflow, bundle = _load(uow, instance_id)
+    steps.run(uow, instance, workflow, {"kind": "run"}, workflow.refresh_timers)
+    steps.save(uow, instance, workflow, bundle)
+    return instance
+
+
+def retry_incident(uow: UnitOfWork, incident_id: int, *, data: dict[str, Any] | None = None) -> Instance:
+    """Run the failed step again; on success the incident is resolved in the same transaction."""
+    incident = uow.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("incident_not_found", id=incident_id)
+    if incident.status != "open":
+        raise InvalidState("incident_not_open", id=incident_id)
+    command = dict(incident.command)
+    if command.get("kind") == "complete_task":
+        merged = {**command.get("data", {}), **(data or {})}
+        instance = complete_task(uow, uuid.UUID(command["task_id"]), merged)
+    else:
+        instance = resume(uow, incident.instance_id)
+    incident.status, incident.resolved_at, incident.resolved_by = "resolved", uow.now, uow.actor
+    uow.audit("incident_resolved", instance_id=incident.instance_id, subject=incident.element_id,
+              data={"incident": incident.id})  # fmt: skip
+    return instance
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def add_outbox_message(
+    uow: UnitOfWork, kind: str, payload: dict[str, Any], *, recipient: str | None = None,
+    instance_id: uuid.UUID | None = None, dedupe_key: str | None = None,
+) -> OutboxMessage:  # fmt: skip
+    """Queue a side effect; it exists only if the surrounding step commits."""
+    message = OutboxMessage(
+        id=new_id(uow.now), kind=kind, recipient=recipient, payload=check_data(payload),
+        instance_id=instance_id, dedupe_key=dedupe_key, status="pending", attempts=0,
+        created_at=uow.now, next_attempt_at=uow.now,
+    )  # fmt: skip
+    uow.session.add(message)
+    return message
+
+
+# --- data -----------------------------------------------------------------------------------
+
+MAX_DATA_BYTES = 1_000_000
+
+
+def check_data(data: Any) -> dict[str, Any]:
+    """Process data must be a JSON object of modest size (it is stored in every step)."""
+    if not isinstance(data, dict):
+        raise BadData(detail="cần một đối tượng JSON {…} / a JSON object is required")
+    try:
+        encoded = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise BadData(detail=str(exc)) from None
+    if len(encoded) > MAX_DATA_BYTES:
+        raise BadData(detail=f"quá lớn ({len(encoded)} byte) / too large")
+    for key in data:
+        if not key.isidentifier() or key.startswith("_"):
+            raise BadData(detail=f"tên biến không hợp lệ / invalid variable name: {key!r}")
+    return data

@@ -1,0 +1,174 @@
+"""Every message the engine shows a person, in Vietnamese first and English second.
+
+Messages are looked up by a stable code, so that callers (CLI, web, tests) can branch on the
+code while people read the text in their language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_LANGUAGE = "vi"
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # XML safety
+    "xml_empty": ("Tệp rỗng, không có nội dung BPMN.", "The file is empty."),
+    "xml_too_large": (
+        "Tệp quá lớn ({size} byte); giới hạn là {limit} byte.",
+        "The file is too large ({size} bytes); the limit is {limit} bytes.",
+    ),
+    "xml_doctype": (
+        "Tệp có khai báo DOCTYPE/ENTITY; không được phép vì lý do an toàn.",
+        "The file declares a DOCTYPE or ENTITY, which is refused for safety.",
+    ),
+    "xml_too_deep": (
+        "Tệp lồng nhau quá sâu (hơn {limit} cấp).",
+        "The file is nested too deeply (more than {limit} levels).",
+    ),
+    "xml_malformed": ("Tệp không phải XML hợp lệ: {detail}", "The file is not well-formed XML: {detail}"),
+    "xml_not_text": ("Tệp không phải văn bản XML (dữ liệu nhị phân).", "The file is not XML text (binary data)."),
+    "xml_wrong_root": (
+        "Phần tử gốc phải là bpmn:definitions, không phải {root}.",
+        "The root element must be bpmn:definitions, not {root}.",
+    ),
+    "xml_xinclude": (
+        "Tệp dùng XInclude để chèn nội dung ngoài; không được phép.",
+        "The file uses XInclude to pull in outside content, which is refused.",
+    ),
+    "xml_processing_instruction": (
+        "Tệp có chỉ thị xử lý (processing instruction) không được phép: {target}.",
+        "The file has a processing instruction that is not allowed: {target}.",
+    ),
+    # BPMN structure
+    "bpmn_unsupported_element": (
+        "Phần tử {tag} chưa được hỗ trợ.",
+        "The element {tag} is not supported.",
+    ),
+    "bpmn_unsupported_event": (
+        "Sự kiện {kind} chưa được hỗ trợ ở đây.",
+        "The {kind} event is not supported here.",
+    ),
+    "bpmn_no_executable_process": (
+        "Không có quy trình nào được đánh dấu có thể thực thi (isExecutable=\"true\").",
+        'No process is marked executable (isExecutable="true").',
+    ),
+    "bpmn_bad_process_id": (
+        "Mã quy trình phải là chữ ASCII, số hoặc dấu gạch dưới/gạch ngang (tối đa 100 ký tự).",
+        "The process id must be ASCII letters, digits, '_' or '-' (at most 100 characters).",
+    ),
+    "bpmn_duplicate_id": ("Mã phần tử bị trùng: {id}.", "Duplicate element id: {id}."),
+    "bpmn_missing_id": ("Phần tử {tag} thiếu thuộc tính id.", "The {tag} element has no id."),
+    "bpmn_dangling_reference": (
+        "Tham chiếu {attribute}=\"{ref}\" không trỏ tới phần tử nào.",
+        '{attribute}="{ref}" refers to no element.',
+    ),
+    "bpmn_parser_error": ("Lỗi cấu trúc BPMN: {detail}", "BPMN structure error: {detail}"),
+    "bpmn_user_task_no_lane": (
+        "Công việc người dùng phải nằm trong một làn (lane) ứng với một vai trò.",
+        "A user task must lie in a lane that maps to a role.",
+    ),
+    "bpmn_lane_unknown_role": (
+        "Làn \"{lane}\" không ứng với vai trò nào (các vai trò: {roles}).",
+        'The lane "{lane}" maps to no role (roles: {roles}).',
+    ),
+    "bpmn_timer_unparseable": (
+        "Biểu thức hẹn giờ \"{expression}\" không hợp lệ: {detail}",
+        'The timer expression "{expression}" is not valid: {detail}',
+    ),
+    "bpmn_script_rejected": (
+        "Mã lệnh không được phép: {detail}",
+        "The script is not allowed: {detail}",
+    ),
+    "bpmn_condition_missing": (
+        "Luồng ra từ cổng rẽ nhánh thiếu điều kiện và không phải luồng mặc định.",
+        "A flow out of the gateway has no condition and is not the default flow.",
+    ),
+    "bpmn_call_unknown_process": (
+        "Gọi quy trình \"{called}\" chưa có trong tệp và chưa được triển khai.",
+        'The called process "{called}" is neither in this file nor deployed.',
+    ),
+    # Sandbox
+    "script_forbidden": ("Mã lệnh bị từ chối: {detail}", "The script was refused: {detail}"),
+    "script_timeout": (
+        "Mã lệnh chạy quá thời gian cho phép ({seconds} giây).",
+        "The script ran longer than allowed ({seconds} s).",
+    ),
+    "script_memory": (
+        "Mã lệnh dùng quá bộ nhớ cho phép ({megabytes} MB).",
+        "The script used more memory than allowed ({megabytes} MB).",
+    ),
+    "script_failed": ("Mã lệnh lỗi: {detail}", "The script failed: {detail}"),
+    "script_bad_value": (
+        "Mã lệnh tạo ra giá trị không lưu được (chỉ hỗ trợ số, chuỗi, danh sách, từ điển): {name}.",
+        "The script produced a value that cannot be stored (numbers, strings, lists, dicts only): {name}.",
+    ),
+    # Runtime
+    "definition_not_found": (
+        "Không tìm thấy quy trình \"{key}\".",
+        'No process "{key}" is deployed.',
+    ),
+    "instance_not_found": ("Không tìm thấy phiên bản quy trình {id}.", "No process instance {id}."),
+    "task_not_found": ("Không tìm thấy công việc {id}.", "No task {id}."),
+    "task_already_completed": (
+        "Công việc {id} đã được hoàn thành lúc {at} bởi {by}; không thể hoàn thành lần nữa.",
+        "Task {id} was already completed at {at} by {by}; it cannot be completed again.",
+    ),
+    "task_not_open": (
+        "Công việc {id} không còn mở (trạng thái: {status}).",
+        "Task {id} is no longer open (status: {status}).",
+    ),
+    "conflict": (
+        "Dữ liệu vừa được người khác thay đổi ({id}); thao tác của bạn chưa được áp dụng, hãy tải lại và thử lại.",
+        "Someone else changed this just now ({id}); your action was not applied. Reload and try again.",
+    ),
+    "database_not_ready": (
+        "Cơ sở dữ liệu chưa được khởi tạo hoặc chưa nâng cấp; hãy chạy: giaoviec db upgrade",
+        "The database is not initialised or not up to date; run: giaoviec db upgrade",
+    ),
+    "database_unreachable": (
+        "Không kết nối được cơ sở dữ liệu: {detail}",
+        "Cannot reach the database: {detail}",
+    ),
+    "database_busy": (
+        "Cơ sở dữ liệu đang bận; thao tác chưa được áp dụng, hãy thử lại.",
+        "The database is busy; nothing was applied. Try again.",
+    ),
+    "instance_has_incident": (
+        "Phiên bản quy trình đang có sự cố #{incident} tại {element}: {detail}",
+        "The process instance has incident #{incident} at {element}: {detail}",
+    ),
+    "step_failed": (
+        "Bước {element} thất bại: {detail}. Đã ghi nhận sự cố #{incident}; không có thay đổi nào được áp dụng.",
+        "Step {element} failed: {detail}. Incident #{incident} was recorded; nothing was applied.",
+    ),
+    "incident_not_found": ("Không tìm thấy sự cố {id}.", "No incident {id}."),
+    "incident_not_open": ("Sự cố {id} đã được xử lý.", "Incident {id} is already resolved."),
+    "bad_data": ("Dữ liệu không hợp lệ: {detail}", "Invalid data: {detail}"),
+    "audit_broken": (
+        "Chuỗi nhật ký bị phá vỡ tại sự kiện #{event} (niêm phong #{seal}): {detail}",
+        "The audit chain is broken at event #{event} (seal #{seal}): {detail}",
+    ),
+}
+
+
+def render(code: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    """The message for ``code`` in ``lang`` ("vi" or "en"), with ``params`` filled in."""
+    vi, en = CATALOG[code]
+    template = en if lang == "en" else vi
+    return template.format(**params)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, tied to the element it concerns (if any)."""
+
+    code: str
+    element_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        return render(self.code, lang, **self.params)
+
+    def as_dict(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        return {"code": self.code, "element_id": self.element_id, "message": self.message(lang)}

@@ -1,0 +1,148 @@
+"""``ProcessEngine``: the configured engine a shell holds (database, clock, roles, sandbox, caches)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from engine import audit
+from engine.bpmn import ProcessBundle, RoleCatalog, reparse
+from engine.clock import Clock
+from engine.db import session_factory
+from engine.errors import StepFailed
+from engine.messages import render
+from engine.models import Incident, Instance, ProcessDefinition
+from engine.sandbox import Sandbox, SandboxEnvironment, default_sandbox
+from engine.state import StateCodec
+from engine.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[UnitOfWork, Any], None]
+
+
+@dataclass
+class EngineHooks:
+    """Where the domain plugs in, inside the step's transaction (e.g. to add outbox rows)."""
+
+    task_created: list[Hook] = field(default_factory=list)
+    instance_ended: list[Hook] = field(default_factory=list)
+
+    def fire(self, name: str, uow: UnitOfWork, subject: Any) -> None:
+        for hook in getattr(self, name):
+            hook(uow, subject)
+
+
+class ProcessEngine:
+    def __init__(
+        self,
+        db: Engine,
+        *,
+        clock: Clock,
+        roles: RoleCatalog,
+        sandbox: Sandbox | None = None,
+        max_bpmn_bytes: int = 5 * 1024 * 1024,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.roles = roles
+        self.sandbox = sandbox or default_sandbox()
+        self.max_bpmn_bytes = max_bpmn_bytes
+        self.codec = StateCodec()
+        self.script_engine = PythonScriptEngine(environment=SandboxEnvironment(self.sandbox))
+        self.hooks = EngineHooks()
+        self._write = session_factory(db, write=True)
+        self._read = session_factory(db, write=False)
+        self._bundles: dict[int, ProcessBundle] = {}
+        self._bundles_lock = threading.Lock()
+
+    def unit_of_work(self, actor: str, *, on_behalf_of: str | None = None, now: datetime | None = None) -> UnitOfWork:
+        return UnitOfWork(self, actor, on_behalf_of=on_behalf_of, now=now)
+
+    def write_session(self) -> Session:
+        return self._write()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; it never commits. Rows stay readable after the block (detached)."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def bundle(self, definition: ProcessDefinition) -> ProcessBundle:
+        """The parsed spec of a definition version, parsed once per process (specs are immutable)."""
+        cached = self._bundles.get(definition.id)
+        if cached is not None:
+            return cached
+        with self._bundles_lock:
+            if definition.id not in self._bundles:
+                self._bundles[definition.id] = reparse(definition.xml, self.roles, self.sandbox, definition.key)
+            return self._bundles[definition.id]
+
+    def remember_bundle(self, definition_id: int, bundle: ProcessBundle) -> None:
+        with self._bundles_lock:
+            self._bundles.setdefault(definition_id, bundle)
+
+    def record_incident(self, failure: StepFailed, *, actor: str) -> None:
+        """Write the incident of a rolled-back step in its own transaction (and re-word the error)."""
+        now = self.clock.now()
+        with self._write() as session, session.begin():
+            if failure.new_instance is not None and session.get(Instance, failure.new_instance.id) is None:
+                session.add(failure.new_instance)
+                session.flush()
+            incident = open_incident(session, failure, now)
+            audit.record(
+                session, event="incident_raised", actor=actor, now=now, instance_id=failure.instance_id,
+                subject=failure.element_id, data={"incident": incident.id, "code": failure.error_code, "message": failure.detail},
+            )  # fmt: skip
+            session.flush()
+            failure.params["incident"] = incident.id
+        failure.args = (render(failure.code, **failure.params),)
+        self.seal_audit_quietly()
+
+    def seal_audit(self) -> int:
+        with self._write() as session, session.begin():
+            return audit.seal_pending(session, self.clock.now())
+
+    def seal_audit_quietly(self) -> int:
+        """Seal after a commit; a failure here never fails the command (the next seal catches up)."""
+        try:
+            return self.seal_audit()
+        except SQLAlchemyError as exc:
+            log.warning("audit sealing deferred: %s", exc)
+            return 0
+
+
+def open_incident(session: Session, failure: StepFailed, now: datetime) -> Incident:
+    """One open incident per instance, element and error: a repeat only counts another attempt."""
+    existing = session.scalars(
+        select(Incident).where(
+            Incident.instance_id == failure.instance_id,
+            Incident.status == "open",
+            Incident.element_id == failure.element_id,
+            Incident.error_code == failure.error_code,
+        )
+    ).first()
+    if existing is not None:
+        existing.attempts += 1
+        existing.message = failure.detail
+        existing.command = failure.command
+        return existing
+    incident = Incident(
+        instance_id=failure.instance_id, element_id=failure.element_id, error_code=failure.error_code,
+        message=failure.detail, command=failure.command, status="open", attempts=1, created_at=now,
+    )  # fmt: skip
+    session.add(incident)
+    return incident

@@ -1,0 +1,88 @@
+"""The unit of work: one transaction per command, committed once, at the edge.
+
+A shell (CLI command, web request, worker job) opens ``with engine.unit_of_work(actor) as uow``,
+calls commands that only load, check, change and flush, and the ``with`` block commits. Errors
+from the database become engine errors a person can read; a ``StepFailed`` is rolled back and its
+incident written in a fresh transaction, so the instance stays at its last wait state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.errors import ConflictError, DatabaseBusy, EngineError, StepFailed
+
+if TYPE_CHECKING:
+    from engine.process_engine import ProcessEngine
+
+
+class UnitOfWork:
+    def __init__(self, engine: ProcessEngine, actor: str, *, on_behalf_of: str | None = None, now: datetime | None = None) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.on_behalf_of = on_behalf_of
+        self.now = now or engine.clock.now()
+        self.session: Session = engine.write_session()
+        self.touched: list[uuid.UUID] = []  # instances changed, for the conflict message
+        self.timers_fired = 0
+        # Called after the last flush and just before COMMIT; tests use it to pause a session
+        # at the most delicate instant (Camunda's CompetingJoinTest does the same).
+        self.before_commit: list[Callable[[UnitOfWork], None]] = []
+
+    def audit(self, event: str, **fields: Any) -> None:
+        audit.record(self.session, event=event, actor=self.actor, on_behalf_of=self.on_behalf_of, now=self.now, **fields)
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        try:
+            if exc is None:
+                self._commit()
+                return False
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, StepFailed):
+            self.engine.record_incident(exc, actor=self.actor)
+        translated = translate_db_error(exc, self.touched)
+        if translated is not None:
+            raise translated from exc
+        return False
+
+    def _commit(self) -> None:
+        try:
+            self.session.flush()
+            for hook in self.before_commit:
+                hook(self)
+            self.session.commit()
+        except BaseException as exc:
+            self.session.rollback()
+            translated = translate_db_error(exc, self.touched)
+            if translated is not None:
+                raise translated from exc
+            raise
+        self.engine.seal_audit_quietly()
+
+
+def translate_db_error(exc: BaseException | None, touched: list[uuid.UUID]) -> EngineError | None:
+    """A lost race or a busy database, in words; ``None`` for anything that is not one."""
+    subject = ", ".join(str(i) for i in touched[-1:]) or "?"
+    if isinstance(exc, StaleDataError):
+        return ConflictError(id=subject)
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower():
+        return DatabaseBusy()
+    if isinstance(exc, IntegrityError) and "unique" in str(exc.orig).lower():
+        return ConflictError(id=subject)
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in {"40001", "40P01", "55P03"}:
+        return ConflictError(id=subject)  # serialization failure, deadlock, lock not available
+    return None

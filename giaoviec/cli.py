@@ -1,0 +1,378 @@
+"""``giaoviec``: the command line. A thin shell: parse arguments, open one unit of work, call
+the engine, print. Errors are one clear line on stderr and a non-zero exit; never a traceback.
+
+Exit codes: 0 success, 1 refused (bad input, not found, conflict, failed step), 2 usage,
+3 unexpected failure (the message still fits on one line; details go to the log).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+
+import engine
+from engine import EngineError, ProcessEngine, SystemClock
+from workflows.roles import role_catalog
+
+log = logging.getLogger("giaoviec")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, lang: str, actor: str) -> None:
+        self.lang = lang
+        self.actor = actor
+        self._engine: ProcessEngine | None = None
+
+    @property
+    def engine(self) -> ProcessEngine:
+        if self._engine is None:
+            self._engine = ProcessEngine(engine.make_engine(), clock=SystemClock(), roles=role_catalog())
+        return self._engine
+
+    def message(self, code: str, **params: Any) -> str:
+        return engine.render(code, self.lang, **params)
+
+
+def _fail(ctx: Context, text: str, code: int = 1) -> None:
+    click.echo(text.replace("\n", " "), err=True)
+    sys.exit(code)
+
+
+def handled(func: F) -> F:
+    """Turn every expected failure into one line on stderr; unexpected ones too, with exit 3."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Context = click.get_current_context().obj
+        try:
+            return func(*args, **kwargs)
+        except EngineError as exc:
+            _fail(ctx, exc.message(ctx.lang))
+        except (OperationalError, ProgrammingError) as exc:
+            text = str(exc.orig).lower()
+            if "no such table" in text or "does not exist" in text and "relation" in text:
+                _fail(ctx, ctx.message("database_not_ready"))
+            _fail(ctx, ctx.message("database_unreachable", detail=str(exc.orig).splitlines()[0][:300]))
+        except SQLAlchemyError as exc:
+            _fail(ctx, ctx.message("database_unreachable", detail=type(exc).__name__), 3)
+        except OSError as exc:
+            _fail(ctx, f"{exc.filename or ''}: {exc.strerror or exc}".strip(": "))
+        except Exception as exc:  # a shell's last line of defence: no traceback reaches a person
+            log.exception("unexpected failure")
+            _fail(ctx, f"Lỗi không mong đợi / unexpected error: {type(exc).__name__}: {str(exc)[:300]}", 3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_data(ctx: Context, raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise engine.BadData(detail=f"--data không phải JSON / is not JSON: {exc.msg} (cột {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise engine.BadData(detail="--data phải là một đối tượng JSON {…} / must be a JSON object")
+    return value
+
+
+def parse_uuid(raw: str, code: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise engine.NotFound(code, id=raw) from None
+
+
+def parse_instant(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise engine.BadData(detail=f"thời điểm không hợp lệ / not an ISO instant: {raw}") from None
+    if value.tzinfo is None:
+        raise engine.BadData(detail=f"cần múi giờ, ví dụ +07:00 / a timezone is required: {raw}")
+    return value
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=lambda: os.environ.get("GIAOVIEC_LANG", "vi"),
+              help="Ngôn ngữ thông báo / message language.")  # fmt: skip
+@click.option("--actor", default=lambda: f"cli:{os.environ.get('USER', 'root')}", help="Ai thực hiện (ghi vào nhật ký).")
+@click.pass_context
+def main(click_ctx: click.Context, lang: str, actor: str) -> None:
+    """Giao việc: giao, thực hiện, báo cáo và phê duyệt nhiệm vụ ngành giáo dục."""
+    logging.basicConfig(level=os.environ.get("GIAOVIEC_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    click_ctx.obj = Context(lang, actor)
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Cơ sở dữ liệu / database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+@handled
+def db_upgrade(ctx: Context) -> None:
+    """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu."""
+    engine.upgrade(ctx.engine.db)
+    click.echo("OK")
+
+
+# --- definitions ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON.")
+@click.pass_obj
+@handled
+def deploy(ctx: Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Kiểm tra và triển khai các tệp BPMN (tất cả hoặc không tệp nào)."""
+    results: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        for path in files:
+            try:
+                data = _read_limited(path, ctx.engine.max_bpmn_bytes)
+                deployed = engine.deploy(uow, data, source_name=path.name)
+            except engine.DeployError as exc:
+                errors += [{"file": str(path), **p.as_dict(ctx.lang)} for p in exc.problems]
+                continue
+            results += [{"file": str(path), "key": d.key, "version": d.version, "created": d.created} for d in deployed]
+        if errors:
+            uow.session.rollback()
+    if as_json:
+        emit_json({"deployed": [] if errors else results, "errors": errors})
+    elif errors:
+        for e in errors:
+            click.echo(f"{e['file']}: {e['element_id'] or '-'}: {e['message']}", err=True)
+    else:
+        for r in results:
+            click.echo(f"{r['key']} v{r['version']}")
+    if errors:
+        sys.exit(1)
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    """Read at most limit+1 bytes: a 60 MB upload is refused without reading it all."""
+    with path.open("rb") as handle:
+        return handle.read(limit + 1)
+
+
+# --- instances and tasks --------------------------------------------------------------------
+
+
+def instance_summary(session: Any, instance: engine.Instance) -> dict[str, Any]:
+    tasks = session.scalars(
+        select(engine.HumanTask).where(engine.HumanTask.instance_id == instance.id, engine.HumanTask.status == "open")
+    ).all()
+    incidents = session.scalars(
+        select(engine.Incident).where(engine.Incident.instance_id == instance.id, engine.Incident.status == "open")
+    ).all()
+    return {
+        "id": str(instance.id), "process": instance.process_key, "status": instance.status,
+        "unit": instance.unit_code,
+        "tasks": [task_dict(t) for t in tasks],
+        "incidents": [{"id": i.id, "element_id": i.element_id, "message": i.message} for i in incidents],
+    }  # fmt: skip
+
+
+def task_dict(t: engine.HumanTask) -> dict[str, Any]:
+    return {
+        "id": str(t.id), "instance_id": str(t.instance_id), "process": t.process_key,
+        "element_id": t.element_id, "name": t.name, "unit": t.candidate_unit, "role": t.candidate_role,
+        "assignee": t.assignee, "due_at": t.due_at.isoformat() if t.due_at else None, "status": t.status,
+    }  # fmt: skip
+
+
+def print_instance(ctx: Context, instance_id: uuid.UUID, as_json: bool) -> None:
+    with ctx.engine.read() as session:
+        instance = session.get(engine.Instance, instance_id)
+        assert instance is not None
+        summary = instance_summary(session, instance)
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"{summary['id']} {summary['status']}")
+    for t in summary["tasks"]:
+        click.echo(f"  {t['id']} {t['element_id']} \"{t['name']}\" role={t['role']} unit={t['unit'] or '-'}")
+    for i in summary["incidents"]:
+        click.echo(f"  incident #{i['id']} {i['element_id'] or '-'}: {i['message']}")
+
+
+@main.command()
+@click.argument("key")
+@click.option("--data", help="Biến khởi tạo, dạng JSON.")
+@click.option("--unit", help="Mã đơn vị thực hiện.")
+@click.option("--version", "version", type=int, help="Phiên bản quy trình (mặc định: mới nhất).")
+@click.option("--due", help="Hạn hoàn thành, ISO 8601 có múi giờ.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handled
+def start(ctx: Context, key: str, data: str | None, unit: str | None, version: int | None, due: str | None, as_json: bool) -> None:
+    """Khởi tạo một phiên bản quy trình; in mã và trạng thái của nó."""
+    cmd = engine.StartInstance(key, parse_data(ctx, data), version=version, unit_code=unit, due_at=parse_instant(due))
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        instance = engine.start_instance(uow, cmd)
+    print_instance(ctx, instance.id, as_json)
+
+
+@main.command()
+@click.option("--unit", help="Chỉ công việc của đơn vị này.")
+@click.option("--role", help="Chỉ công việc của vai trò này.")
+@click.option("--all", "include_closed", is_flag=True, help="Cả công việc đã đóng.")
+@click.option("--limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handled
+def tasks(ctx: Context, unit: str | None, role: str | None, include_closed: bool, limit: int, as_json: bool) -> None:
+    """Liệt kê công việc đang chờ (hộp công việc)."""
+    from engine.queries import inbox
+
+    with ctx.engine.read() as session:
+        rows = [task_dict(t) for t in inbox(session, unit=unit, role=role, open_only=not include_closed, limit=limit)]
+    if as_json:
+        emit_json(rows)
+        return
+    for t in rows:
+        due = t["due_at"] or "-"
+        click.echo(f"{t['id']}  {t['element_id']}  \"{t['name']}\"  unit={t['unit'] or '-'}  role={t['role']}  due={due}  {t['status']}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--data", help="Dữ liệu biểu mẫu, dạng JSON.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handled
+def complete(ctx: Context, task_id: str, data: str | None, as_json: bool) -> None:
+    """Hoàn thành một công việc (một lần duy nhất)."""
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        instance = engine.complete_task(uow, parse_uuid(task_id, "task_not_found"), parse_data(ctx, data))
+    print_instance(ctx, instance.id, as_json)
+
+
+# --- incidents and timers -------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handled
+def incidents(click_ctx: click.Context, as_json: bool) -> None:
+    """Sự cố đang mở; 'incidents retry ID' để chạy lại."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    with ctx.engine.read() as session:
+        rows = session.scalars(select(engine.Incident).where(engine.Incident.status == "open").order_by(engine.Incident.id)).all()
+        items = [{"id": i.id, "instance_id": str(i.instance_id), "element_id": i.element_id, "code": i.error_code,
+                  "message": i.message, "attempts": i.attempts, "created_at": i.created_at.isoformat()} for i in rows]  # fmt: skip
+    if as_json:
+        emit_json(items)
+        return
+    for i in items:
+        click.echo(f"#{i['id']} {i['instance_id']} {i['element_id'] or '-'} ({i['code']}, {i['attempts']}x): {i['message']}")
+
+
+@incidents.command("retry")
+@click.argument("incident_id", type=int)
+@click.option("--data", help="Dữ liệu sửa lại, dạng JSON (gộp vào dữ liệu cũ).")
+@click.pass_obj
+@handled
+def incidents_retry(ctx: Context, incident_id: int, data: str | None) -> None:
+    """Chạy lại bước bị lỗi."""
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        instance = engine.retry_incident(uow, incident_id, data=parse_data(ctx, data) or None)
+    print_instance(ctx, instance.id, False)
+
+
+@main.group()
+def timers() -> None:
+    """Hẹn giờ / timers."""
+
+
+@timers.command("fire")
+@click.option("--now", "now_raw", help="Thời điểm coi là 'bây giờ' (ISO 8601 có múi giờ).")
+@click.option("--limit", default=500, show_default=True)
+@click.pass_obj
+@handled
+def timers_fire(ctx: Context, now_raw: str | None, limit: int) -> None:
+    """Kích hoạt các hẹn giờ đã đến hạn (một lượt)."""
+    now = parse_instant(now_raw) or ctx.engine.clock.now()
+    result = engine.fire_due_timers(ctx.engine, now, limit)
+    click.echo(f"instances={result.instances} fired={result.fired} failed={result.failed}")
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+LIBRARY = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+@main.command()
+@click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=LIBRARY, show_default=True)
+@click.pass_obj
+@handled
+def demo(ctx: Context, library: Path) -> None:
+    """Khởi tạo CSDL, triển khai thư viện quy trình và giao một nhiệm vụ mẫu."""
+    engine.upgrade(ctx.engine.db)
+    files = sorted(library.glob("*.bpmn"))
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        for path in files:
+            for d in engine.deploy(uow, path.read_bytes(), source_name=path.name):
+                click.echo(f"{d.key} v{d.version}")
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        instance = engine.start_instance(
+            uow, engine.StartInstance("giao_nhiem_vu", {"tieu_de": "Báo cáo chuyển đổi số quý I"}, unit_code="DEMO_THCS")
+        )
+    click.echo(f"Cơ sở dữ liệu: {ctx.engine.db.url.render_as_string(hide_password=True)}")
+    print_instance(ctx, instance.id, False)
+    click.echo("Thử tiếp / next: giaoviec tasks ; giaoviec complete TASK_ID ; giaoviec audit verify")
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Nhật ký kiểm toán / audit trail."""
+
+
+@audit.command("verify")
+@click.pass_obj
+@handled
+def audit_verify(ctx: Context) -> None:
+    """Kiểm tra toàn bộ chuỗi băm của nhật ký; in OK hoặc dòng hỏng đầu tiên."""
+    ctx.engine.seal_audit()
+    with ctx.engine.read() as session:
+        result = engine.verify(session)
+    if result.ok:
+        click.echo(f"OK {result.checked} events, head {result.head_hash}" + (f", {result.unsealed} unsealed" if result.unsealed else ""))
+        return
+    _fail(ctx, ctx.message("audit_broken", event=result.broken_event, seal=result.broken_seal, detail=result.detail))
+
+
+if __name__ == "__main__":
+    main()
