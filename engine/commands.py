@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
 
 from engine import steps
 from engine.bpmn import load_bpmn
@@ -22,7 +22,6 @@ from engine.ids import new_id
 from engine.models import HumanTask, Incident, Instance, OutboxMessage, ProcessDefinition
 from engine.state import SERIALIZER_VERSION
 from engine.uow import UnitOfWork
-
 
 # --- deploy ---------------------------------------------------------------------------------
 

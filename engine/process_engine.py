@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine import audit
 from engine.bpmn import ProcessBundle, RoleCatalog, reparse

@@ -1,4 +1,4 @@
-"""SpiffWorkflow timer events that read the injected clock instead of ``datetime.now()``.
+"""SpiffWorkflow timer events that read the injected clock instead of the wall clock.
 
 SpiffWorkflow's timer event definitions call the wall clock deep inside ``has_fired``; ours take
 the step's instant from ``engine.clock.current_step_time()``. They also fire *at* the due instant

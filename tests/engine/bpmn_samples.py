@@ -35,7 +35,7 @@ def user_task_chain(key: str = "p", *, script: str | None = None, names: tuple[s
         chain.append("s")
     nodes.append('<bpmn:endEvent id="end"/>')
     chain.append("end")
-    flows = [f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in enumerate(zip(chain, chain[1:]))]
+    flows = [f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False))]
     return process("".join(nodes + flows), key=key, lanes={"Chuyên viên": list(names)})
 
 

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import (
+    HumanTask,
+    Incident,
+    Instance,
+    OutboxMessage,
+    StartInstance,
+    StepFailed,
+    add_outbox_message,
+    complete_task,
+    deploy,
+    retry_incident,
+    start_instance,
+)
+from engine.sandbox import Sandbox
+from tests.engine.bpmn_samples import user_task_chain
+
+
+def _setup(pe, script):
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, user_task_chain(script=script, names=("a",)))
+    with pe.unit_of_work("tester") as uow:
+        instance = start_instance(uow, StartInstance("p", {"n": 0}, unit_code="U"))
+    with pe.read() as s:
+        [task] = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
+    return instance, task
+
+
+def _state(pe, instance_id):
+    with pe.read() as s:
+        instance = s.get(Instance, instance_id)
+        tasks = s.scalars(select(HumanTask.status).where(HumanTask.instance_id == instance_id)).all()
+        incidents = s.scalars(select(Incident).where(Incident.instance_id == instance_id)).all()
+        outbox = s.scalar(select(func.count()).select_from(OutboxMessage))
+    return instance, tasks, incidents, outbox
+
+
+def test_failing_script_leaves_last_wait_state_with_incident_and_retry_resolves(pe):
+    instance, task = _setup(pe, "ratio = total / n")
+
+    def complete_with_side_effect():
+        with pe.unit_of_work("officer") as uow:
+            add_outbox_message(uow, "email", {"subject": "Đã nộp"}, recipient="a@b.vn")
+            complete_task(uow, task.id, {"total": 10})
+
+    with pytest.raises(StepFailed) as err:
+        complete_with_side_effect()
+    after, tasks, [incident], outbox = _state(pe, instance.id)
+    assert after.version == instance.version and after.state == instance.state
+    assert tasks == ["open"] and outbox == 0  # nothing half-applied, no side effect
+    assert incident.element_id == "s" and incident.status == "open"
+    assert "ZeroDivisionError" in incident.message or "division" in incident.message
+    assert f"#{incident.id}" in str(err.value)
+    assert incident.command["kind"] == "complete_task" and incident.command["data"] == {"total": 10}
+
+    with pytest.raises(StepFailed):  # the same failure again only counts an attempt
+        complete_with_side_effect()
+    _, _, [incident], _ = _state(pe, instance.id)
+    assert incident.attempts == 2
+
+    with pe.unit_of_work("admin") as uow:
+        retry_incident(uow, incident.id, data={"n": 4})
+    after, tasks, [incident], _ = _state(pe, instance.id)
+    assert after.status == "completed" and tasks == ["completed"]
+    assert incident.status == "resolved" and incident.resolved_by == "admin"
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("while True:\n    n = n + 1", "script_timeout"),
+        ("big = [0] * (10 ** 10)", "script_memory"),
+    ],
+)
+def test_runaway_scripts_become_incidents_without_side_effects(pe, script, expected):
+    pe.sandbox = Sandbox(timeout=0.5, memory_mb=256)
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+    from engine.sandbox import SandboxEnvironment
+
+    pe.script_engine = PythonScriptEngine(environment=SandboxEnvironment(pe.sandbox))
+    try:
+        instance, task = _setup(pe, script)
+        with pytest.raises(StepFailed), pe.unit_of_work("officer") as uow:
+            complete_task(uow, task.id, {})
+        after, tasks, [incident], _ = _state(pe, instance.id)
+        assert incident.error_code in {expected, "script_timeout", "script_memory"}
+        assert tasks == ["open"] and after.version == instance.version
+    finally:
+        pe.sandbox.close()
+
+
+def test_a_start_whose_first_step_fails_is_kept_with_an_incident(pe):
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, user_task_chain(script="x = missing + 1", names=()))
+    with pytest.raises(StepFailed) as err, pe.unit_of_work("tester") as uow:
+        start_instance(uow, StartInstance("p", {}, unit_code="U"))
+    with pe.read() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        instance = s.get(Instance, incident.instance_id)
+    assert instance.status == "running" and incident.element_id == "s"
+    assert "missing" in incident.message and str(incident.id) in str(err.value)
+    with pytest.raises(StepFailed), pe.unit_of_work("admin") as uow:
+        retry_incident(uow, incident.id)
+    with pe.read() as s:
+        [incident] = s.scalars(select(Incident)).all()
+    assert (incident.status, incident.attempts) == ("open", 2)
+
+
+def test_outbox_rows_exist_only_with_their_transaction(pe):
+    with pytest.raises(RuntimeError), pe.unit_of_work("tester") as uow:
+        add_outbox_message(uow, "email", {"subject": "Nhắc việc"}, recipient="a@b.vn")
+        raise RuntimeError("the step failed")
+    with pe.unit_of_work("tester") as uow:
+        first = add_outbox_message(uow, "email", {"subject": "Nhắc việc"}, recipient="a@b.vn", dedupe_key="k1")
+        second = add_outbox_message(uow, "email", {"subject": "Nhắc việc"}, recipient="a@b.vn")
+    assert first.id != second.id
+    with pe.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+    from engine import ConflictError
+
+    with pytest.raises(ConflictError), pe.unit_of_work("tester") as uow:
+        add_outbox_message(uow, "email", {"subject": "lần 2"}, dedupe_key="k1")
