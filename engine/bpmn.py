@@ -61,6 +61,9 @@ REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "p
                         "errorRef", "escalationRef", "signalRef")  # fmt: skip
 PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
 ISO_TIMER = re.compile(r"(R\d*/.+|P[0-9TYMWDHS.,]+|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?)", re.I)
+# Text that can only be a mistyped ISO duration ("P1X", "PT1H30X"), though it is also a valid
+# Python name: checked as a duration so the typo is reported instead of read as a variable.
+ISO_LOOKALIKE = re.compile(r"PT?\d[0-9A-Za-z.,]*")
 
 
 def _normalise(text: str) -> str:
@@ -108,6 +111,10 @@ class _Context:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, code: str, element: Any = None, **params: Any) -> None:
+        # An element without an id of its own (bpmn:import, bpmn:relationship...) is named by
+        # its nearest ancestor that has one, so every problem points somewhere in the model.
+        if element is not None and not isinstance(element, str):
+            element = _nearest_with_id(element)
         element_id = element if isinstance(element, str) or element is None else element.get("id")
         self.problems.append(Problem(code, element_id, params))
 
@@ -156,7 +163,7 @@ def _check_ids(ctx: _Context) -> dict[str, Any]:
         name = local_name(el)
         if element_id is None:
             if name in FLOW_NODES or name in {"process", "sequenceFlow", "lane", "participant"}:
-                ctx.problem("bpmn_missing_id", None, tag=name)
+                ctx.problem("bpmn_missing_id", el, tag=name)
             continue
         if element_id in ids:
             ctx.problem("bpmn_duplicate_id", element_id, id=element_id)
@@ -258,7 +265,7 @@ def timer_literal(text: str) -> str | None:
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text if ISO_TIMER.fullmatch(text) else None
+        return text if ISO_TIMER.fullmatch(text) or ISO_LOOKALIKE.fullmatch(text) else None
     return value if isinstance(value, str) else None
 
 

@@ -159,10 +159,21 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
     return instance, steps.load(uow, instance, bundle), bundle
 
 
-def resume(uow: UnitOfWork, instance_id: uuid.UUID) -> Instance:
-    """Run an instance's engine steps again (after an incident, or to fire due timers)."""
+def resume(uow: UnitOfWork, instance_id: uuid.UUID, data: dict[str, Any] | None = None) -> Instance:
+    """Run an instance's engine steps again (after an incident, or to fire due timers).
+
+    ``data`` (an operator's correction) is merged into the data of the tasks about to run.
+    """
     instance, workflow, bundle = _load(uow, instance_id)
-    steps.run(uow, instance, workflow, {"kind": "run"}, workflow.refresh_timers)
+    fix = check_data(data or {})
+
+    def refresh() -> None:
+        if fix:
+            for task in steps.tasks_in(workflow, state=TaskState.READY):
+                task.data.update(fix)
+        workflow.refresh_timers()
+
+    steps.run(uow, instance, workflow, {"kind": "run"}, refresh)
     steps.save(uow, instance, workflow, bundle)
     return instance
 
@@ -179,7 +190,7 @@ def retry_incident(uow: UnitOfWork, incident_id: int, *, data: dict[str, Any] | 
         merged = {**command.get("data", {}), **(data or {})}
         instance = complete_task(uow, uuid.UUID(command["task_id"]), merged)
     else:
-        instance = resume(uow, incident.instance_id)
+        instance = resume(uow, incident.instance_id, data)
     incident.status, incident.resolved_at, incident.resolved_by = "resolved", uow.now, uow.actor
     uow.audit("incident_resolved", instance_id=incident.instance_id, subject=incident.element_id,
               data={"incident": incident.id})  # fmt: skip

@@ -109,6 +109,12 @@ def test_a_start_whose_first_step_fails_is_kept_with_an_incident(pe):
     with pe.read() as s:
         [incident] = s.scalars(select(Incident)).all()
     assert (incident.status, incident.attempts) == ("open", 2)
+    with pe.unit_of_work("admin") as uow:  # an operator supplies the missing value
+        retry_incident(uow, incident.id, data={"missing": 41})
+    with pe.read() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        instance = s.get(Instance, incident.instance_id)
+    assert (incident.status, instance.status) == ("resolved", "completed")
 
 
 def test_outbox_rows_exist_only_with_their_transaction(pe):
