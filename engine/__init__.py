@@ -33,6 +33,8 @@ from engine.messages import Problem, render
 from engine.migrate import upgrade
 from engine.models import (
     AuditEvent,
+    Base,
+    BigId,
     AuditSeal,
     HumanTask,
     Incident,
@@ -47,7 +49,7 @@ from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
 
 __all__ = [
-    "AuditEvent", "AuditSeal", "BadData", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
+    "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
     "Deployed", "EngineError", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",

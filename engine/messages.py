@@ -152,6 +152,14 @@ CATALOG: dict[str, tuple[str, str]] = {
 }
 
 
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a layer's own messages (the domain's) to the catalog; codes must not collide."""
+    clash = set(messages) & set(CATALOG)
+    if clash - {code for code in clash if CATALOG[code] == messages[code]}:
+        raise ValueError(f"message codes already defined: {sorted(clash)}")
+    CATALOG.update(messages)
+
+
 def render(code: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     """The message for ``code`` in ``lang`` ("vi" or "en"), with ``params`` filled in."""
     vi, en = CATALOG[code]

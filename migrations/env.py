@@ -6,6 +6,7 @@ from alembic import context
 
 from engine.db import default_database_url, make_engine
 from engine.models import Base
+from workflows import all_models  # noqa: F401  (the domain's tables)
 
 config = context.config
 target_metadata = Base.metadata

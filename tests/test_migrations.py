@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from engine import make_engine
 from engine.migrate import alembic_config, current_heads
 from engine.models import Base
+from workflows import all_models  # noqa: F401
 
 
 def test_models_match_the_migration_head(db_url):

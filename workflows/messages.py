@@ -1,0 +1,33 @@
+"""The domain's messages (Vietnamese first, English second), added to the engine's catalog."""
+
+from __future__ import annotations
+
+from engine.messages import register
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unit_not_found": ("Không tìm thấy đơn vị \"{code}\".", 'No unit "{code}".'),
+    "unit_exists": ("Mã đơn vị \"{code}\" đã tồn tại.", 'The unit code "{code}" already exists.'),
+    "unit_bad_kind": ("Loại đơn vị \"{kind}\" không hợp lệ (các loại: {kinds}).", 'Unknown unit kind "{kind}" (kinds: {kinds}).'),
+    "unit_bad_parent": (
+        "{kind} không thể trực thuộc {parent_kind} ({parent}).",
+        "A {kind} cannot sit under a {parent_kind} ({parent}).",
+    ),
+    "unit_alias_taken": (
+        "Tên gọi \"{alias}\" đã dùng cho đơn vị {other}.",
+        'The name "{alias}" already belongs to unit {other}.',
+    ),
+    "user_not_found": ("Không tìm thấy người dùng \"{username}\".", 'No user "{username}".'),
+    "user_exists": ("Tên đăng nhập \"{username}\" đã tồn tại.", 'The username "{username}" already exists.'),
+    "role_unknown": ("Vai trò \"{role}\" không hợp lệ (các vai trò: {roles}).", 'Unknown role "{role}" (roles: {roles}).'),
+    "delegation_not_leader": (
+        "{username} không phải lãnh đạo đơn vị nên không thể ủy quyền phê duyệt.",
+        "{username} is not a leader, so cannot delegate approvals.",
+    ),
+    "delegation_bad_period": (
+        "Thời gian ủy quyền không hợp lệ: từ {starts_on} đến {ends_on}.",
+        "Invalid delegation period: from {starts_on} to {ends_on}.",
+    ),
+    "import_row": ("Dòng {row}: {detail}", "Row {row}: {detail}"),
+}
+
+register(MESSAGES)
