@@ -33,9 +33,9 @@ from engine.messages import Problem, render
 from engine.migrate import upgrade
 from engine.models import (
     AuditEvent,
+    AuditSeal,
     Base,
     BigId,
-    AuditSeal,
     HumanTask,
     Incident,
     Instance,
