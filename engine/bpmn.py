@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -107,7 +107,6 @@ class _Context:
     root: Any
     roles: RoleCatalog
     sandbox: Sandbox
-    is_deployed: Callable[[str], bool]
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, code: str, element: Any = None, **params: Any) -> None:
@@ -124,12 +123,11 @@ def load_bpmn(
     roles: RoleCatalog,
     sandbox: Sandbox,
     *,
-    is_deployed: Callable[[str], bool] = lambda key: False,
     max_bytes: int = 5 * 1024 * 1024,
     source_name: str = "upload.bpmn",
 ) -> dict[str, ProcessBundle]:
     root = parse_bpmn(data, max_bytes=max_bytes)
-    ctx = _Context(root, roles, sandbox, is_deployed)
+    ctx = _Context(root, roles, sandbox)
     ids = _check_ids(ctx)
     _check_elements(ctx)
     _check_references(ctx, ids)
@@ -334,8 +332,9 @@ def _check_gateways(ctx: _Context, process: Any) -> None:
 def _check_calls(ctx: _Context, process: Any, ids: Mapping[str, Any]) -> None:
     for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
         called = call.get("calledElement") or ""
-        in_file = called in ids and local_name(ids[called]) == "process"
-        if not in_file and not ctx.is_deployed(called):
+        # Called processes must travel in the same file: the version a parent runs must pin
+        # the version of what it calls, and one file is one deployable, versioned unit.
+        if not (called in ids and local_name(ids[called]) == "process"):
             ctx.problem("bpmn_call_unknown_process", call, called=called)
 
 
@@ -383,4 +382,4 @@ def _use_injected_clock(spec: Any) -> None:
 
 def reparse(xml: bytes, roles: RoleCatalog, sandbox: Sandbox, key: str) -> ProcessBundle:
     """Rebuild the bundle of an already deployed (so already validated) definition."""
-    return load_bpmn(xml, roles, sandbox, is_deployed=lambda _key: True)[key]
+    return load_bpmn(xml, roles, sandbox)[key]

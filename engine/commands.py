@@ -13,7 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine import steps
 from engine.bpmn import load_bpmn
@@ -39,11 +39,7 @@ def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> 
     engine, session = uow.engine, uow.session
     sha256 = hashlib.sha256(xml).hexdigest()
 
-    def is_deployed(key: str) -> bool:
-        return session.scalar(select(func.count()).where(ProcessDefinition.key == key)) != 0
-
-    bundles = load_bpmn(xml, engine.roles, engine.sandbox, is_deployed=is_deployed,
-                        max_bytes=engine.max_bpmn_bytes, source_name=source_name)  # fmt: skip
+    bundles = load_bpmn(xml, engine.roles, engine.sandbox, max_bytes=engine.max_bpmn_bytes, source_name=source_name)
     results = []
     for key, bundle in bundles.items():
         latest = latest_definition(uow, key, required=False)

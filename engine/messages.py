@@ -85,8 +85,8 @@ CATALOG: dict[str, tuple[str, str]] = {
         "A flow out of the gateway has no condition and is not the default flow.",
     ),
     "bpmn_call_unknown_process": (
-        "Gọi quy trình \"{called}\" chưa có trong tệp và chưa được triển khai.",
-        'The called process "{called}" is neither in this file nor deployed.',
+        "Quy trình được gọi \"{called}\" không có trong tệp này; quy trình được gọi phải nằm cùng tệp BPMN.",
+        'The called process "{called}" is not in this file; a called process must be in the same BPMN file.',
     ),
     # Sandbox
     "script_forbidden": ("Mã lệnh bị từ chối: {detail}", "The script was refused: {detail}"),

@@ -160,6 +160,9 @@ def deploy(ctx: Context, files: tuple[Path, ...], as_json: bool) -> None:
             except engine.DeployError as exc:
                 errors += [{"file": str(path), **p.as_dict(ctx.lang)} for p in exc.problems]
                 continue
+            except OSError as exc:
+                errors.append({"file": str(path), "code": "file_unreadable", "element_id": None, "message": exc.strerror or str(exc)})
+                continue
             results += [{"file": str(path), "key": d.key, "version": d.version, "created": d.created} for d in deployed]
         if errors:
             uow.session.rollback()
@@ -176,8 +179,11 @@ def deploy(ctx: Context, files: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
-    """Read at most limit+1 bytes: a 60 MB upload is refused without reading it all."""
+    """Read the file, refusing one over the limit by its size, without reading it."""
     with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise engine.DeployError([engine.Problem("xml_too_large", None, {"size": size, "limit": limit})])
         return handle.read(limit + 1)
 
 
