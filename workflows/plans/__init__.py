@@ -1,0 +1,1 @@
+"""Plans (kế hoạch): import of appendices, "6 rõ", storage."""
