@@ -12,8 +12,8 @@ class EngineError(Exception):
 
     code = "bad_data"
 
-    def __init__(self, code: str | None = None, **params: Any) -> None:
-        self.code = code or self.code
+    def __init__(self, message_code: str | None = None, /, **params: Any) -> None:
+        self.code = message_code or self.code
         self.params = params
         super().__init__(render(self.code, DEFAULT_LANGUAGE, **params))
 

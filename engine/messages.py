@@ -160,9 +160,9 @@ def register(messages: dict[str, tuple[str, str]]) -> None:
     CATALOG.update(messages)
 
 
-def render(code: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
-    """The message for ``code`` in ``lang`` ("vi" or "en"), with ``params`` filled in."""
-    vi, en = CATALOG[code]
+def render(message_code: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """The message for ``message_code`` in ``lang`` ("vi" or "en"), with ``params`` filled in."""
+    vi, en = CATALOG[message_code]
     template = en if lang == "en" else vi
     return template.format(**params)
 
