@@ -292,8 +292,10 @@ def audit_verify(ctx: Context) -> None:
 
 def _register_command_groups() -> None:
     from giaoviec.org_cli import org
+    from giaoviec.timeframe_cli import timeframe
 
     main.add_command(org)
+    main.add_command(timeframe)
 
 
 _register_command_groups()
