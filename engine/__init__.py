@@ -24,6 +24,7 @@ from engine.errors import (
     DatabaseBusy,
     DeployError,
     EngineError,
+    Forbidden,
     InvalidState,
     NotFound,
     ScriptError,
@@ -50,7 +51,7 @@ from engine.uow import UnitOfWork
 
 __all__ = [
     "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
-    "Deployed", "EngineError", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
+    "Deployed", "EngineError", "Forbidden", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
     "SystemClock", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",

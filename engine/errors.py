@@ -29,6 +29,10 @@ class InvalidState(EngineError):
     """The command does not apply to the object in its present state (e.g. a task completed twice)."""
 
 
+class Forbidden(EngineError):
+    """The actor may not do this (role, unit, or delegation period)."""
+
+
 class ConflictError(EngineError):
     """Another step changed the instance first; nothing of this step was applied."""
 

@@ -39,7 +39,9 @@ class UnitOfWork:
         self.before_commit: list[Callable[[UnitOfWork], None]] = []
 
     def audit(self, event: str, **fields: Any) -> None:
-        audit.record(self.session, event=event, actor=self.actor, on_behalf_of=self.on_behalf_of, now=self.now, **fields)
+        """Record ``event`` by this unit of work's actor (``on_behalf_of`` may be given per event)."""
+        fields.setdefault("on_behalf_of", self.on_behalf_of)
+        audit.record(self.session, event=event, actor=self.actor, now=self.now, **fields)
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -292,10 +292,11 @@ def audit_verify(ctx: Context) -> None:
 
 def _register_command_groups() -> None:
     from giaoviec.org_cli import org
+    from giaoviec.plan_cli import plan
     from giaoviec.timeframe_cli import timeframe
 
-    main.add_command(org)
-    main.add_command(timeframe)
+    for group in (org, plan, timeframe):
+        main.add_command(group)
 
 
 _register_command_groups()

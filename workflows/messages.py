@@ -27,6 +27,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Thời gian ủy quyền không hợp lệ: từ {starts_on} đến {ends_on}.",
         "Invalid delegation period: from {starts_on} to {ends_on}.",
     ),
+    "plan_exception_not_leader": (
+        "{username} không phải lãnh đạo (hoặc người được ủy quyền) của đơn vị ban hành kế hoạch.",
+        "{username} is not a leader (or delegate) of the unit that issued the plan.",
+    ),
+    "plan_not_found": ("Không tìm thấy kế hoạch {id}.", "No plan {id}."),
+    "plan_task_not_found": ("Kế hoạch {plan} không có nhiệm vụ STT {stt}.", "Plan {plan} has no task number {stt}."),
     "import_row": ("Dòng {row}: {detail}", "Row {row}: {detail}"),
 }
 

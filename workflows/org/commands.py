@@ -84,6 +84,7 @@ def add_aliases(uow: UnitOfWork, unit: OrgUnit, names: Iterable[str], *, audit: 
             raise InvalidState("unit_alias_taken", alias=alias, other=other.code if other else owner)
         uow.session.add(UnitAlias(unit_id=unit.id, root_id=unit.root_id, alias=alias, key=key))
         added.append(alias)
+    uow.session.flush()  # later lookups in this unit of work must see the new names
     if audit and added:
         uow.audit("unit_aliases_added", subject=unit.code, data={"aliases": added})
 
