@@ -252,20 +252,29 @@ LIBRARY = Path(__file__).resolve().parent.parent / "bpmn"
 @click.pass_obj
 @handled
 def demo(ctx: Context, library: Path) -> None:
-    """Khởi tạo CSDL, triển khai thư viện quy trình và giao một nhiệm vụ mẫu."""
+    """Khởi tạo CSDL, tỉnh mẫu, thư viện quy trình, kế hoạch mẫu và một nhiệm vụ mẫu (chạy lại được)."""
+    from workflows.org.demo import DemoShape, build_demo_province
+    from workflows.org.models import OrgUnit
+    from workflows.plans.demo import DEMO_PLAN_NUMBER, import_demo_plan
+
     engine.upgrade(ctx.engine.db)
-    files = sorted(library.glob("*.bpmn"))
     with ctx.engine.unit_of_work(ctx.actor) as uow:
-        for path in files:
+        if uow.session.scalars(select(OrgUnit).where(OrgUnit.code == DemoShape.code)).first() is None:
+            build_demo_province(uow)
+            click.echo("Tỉnh mẫu: đã tạo")
+        for path in sorted(library.glob("*.bpmn")):
             for d in engine.deploy(uow, path.read_bytes(), source_name=path.name):
                 click.echo(f"{d.key} v{d.version}")
+        plan = import_demo_plan(uow, ctx.engine.clock.now().year)
+        click.echo(f"Kế hoạch mẫu {DEMO_PLAN_NUMBER}: #{plan.id}")
     with ctx.engine.unit_of_work(ctx.actor) as uow:
         instance = engine.start_instance(
-            uow, engine.StartInstance("giao_nhiem_vu", {"tieu_de": "Báo cáo chuyển đổi số quý I"}, unit_code="DEMO_THCS")
+            uow, engine.StartInstance("giao_nhiem_vu", {"tieu_de": "Báo cáo chuyển đổi số quý I"}, unit_code="HP.X001.THCS01")
         )
     click.echo(f"Cơ sở dữ liệu: {ctx.engine.db.url.render_as_string(hide_password=True)}")
     print_instance(ctx, instance.id, False)
-    click.echo("Thử tiếp / next: giaoviec tasks ; giaoviec complete TASK_ID ; giaoviec audit verify")
+    click.echo("Thử tiếp / next: giaoviec tasks --unit HP.X001.THCS01 ; giaoviec complete TASK_ID ; giaoviec plan show "
+               f"{plan.id} ; giaoviec audit verify")
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -44,10 +44,12 @@ def _read(path: Path) -> bytes:
 @click.option("--number", help='Số ký hiệu, ví dụ "637/KH-SGDĐT".')
 @click.option("--title", help="Trích yếu kế hoạch.")
 @click.option("--authority", help="Cấp phê duyệt mặc định (mặc định: Lãnh đạo đơn vị ban hành).")
+@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]), help="Ngày ban hành.")
+@click.option("--legal-basis", "legal_bases", multiple=True, help="Căn cứ (có thể lặp lại).")
 @click.pass_obj
 @handled
 def import_plan(ctx: Context, path: Path, dry_run: bool, as_json: bool, province_code: str | None, year: int | None,
-                number: str | None, title: str | None, authority: str | None) -> None:  # fmt: skip
+                number: str | None, title: str | None, authority: str | None, issued_on: Any, legal_bases: tuple[str, ...]) -> None:  # fmt: skip
     """Nhập phụ lục nhiệm vụ và chỉ tiêu từ XLSX/CSV; --dry-run để xem trước."""
     try:
         extracted = extract_plan(_read(path), path.name)
@@ -63,7 +65,8 @@ def import_plan(ctx: Context, path: Path, dry_run: bool, as_json: bool, province
             uow.session.rollback()
         else:
             header = PlanHeader(title=title or (extracted.preamble[0] if extracted.preamble else path.stem), year=year,
-                                number=number, default_authority=default_authority, source_name=path.name)  # fmt: skip
+                                number=number, issued_on=issued_on.date() if issued_on else None, legal_bases=legal_bases,
+                                default_authority=default_authority, source_name=path.name)  # fmt: skip
             stored = store_plan(uow, root, header, result)
     if as_json:
         emit_json(result.as_json() if dry_run else {"plan_id": stored.id, **result.as_json()})
