@@ -89,10 +89,17 @@ def seal_pending(session: Session, now: datetime, *, limit: int = 50_000, full_s
         return 0
     head = session.execute(select(AuditSeal.seq, AuditSeal.hash, AuditSeal.event_id).order_by(AuditSeal.seq.desc()).limit(1)).first()
     seq, prev_hash, last_event = (head.seq, head.hash, head.event_id) if head else (0, GENESIS, 0)
-    floor = 0 if full_scan else max(0, last_event - SEAL_LOOKBACK)
+    if full_scan:
+        floor = 0
+    elif session.get_bind().dialect.name == "sqlite":
+        # One writer holds the lock from its first INSERT to COMMIT: ids become visible in order.
+        floor = last_event
+    else:
+        floor = max(0, last_event - SEAL_LOOKBACK)
     unsealed = (
         select(AuditEvent)
-        .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
+        # Bounding the seal side too keeps PostgreSQL from scanning every seal ever written.
+        .outerjoin(AuditSeal, (AuditSeal.event_id == AuditEvent.id) & (AuditSeal.event_id > floor))
         .where(AuditEvent.id > floor, AuditSeal.seq.is_(None))
         .order_by(AuditEvent.id)
         .limit(limit)

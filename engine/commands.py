@@ -149,9 +149,7 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
     instance = uow.session.get(Instance, instance_id)
     if instance is None:
         raise NotFound("instance_not_found", id=str(instance_id))
-    definition = uow.session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None
-    bundle = uow.engine.bundle(definition)
+    bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     return instance, steps.load(uow, instance, bundle), bundle
 
 

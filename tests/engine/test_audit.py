@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -28,8 +29,13 @@ def _some_history(pe, n=3):
             start_instance(uow, StartInstance("p", {"i": i}, unit_code=f"U{i}"))
 
 
-def test_every_command_is_sealed_into_one_verifiable_chain(pe):
+def test_every_command_is_sealed_into_one_verifiable_chain(pe, clock):
     _some_history(pe)
+    with pe.read() as s:
+        assert verify(s).unsealed > 0  # the frozen clock never reached the next seal interval
+    clock.advance(timedelta(seconds=1))
+    with pe.unit_of_work("user") as uow:  # the next commit after the interval seals everything
+        start_instance(uow, StartInstance("p", {}, unit_code="U9"))
     with pe.read() as s:
         result = verify(s)
         seals = s.scalars(select(AuditSeal).order_by(AuditSeal.seq)).all()
@@ -64,6 +70,7 @@ def test_verify_names_the_first_altered_row(pe):
     _some_history(pe, n=4)
     with pe.read() as s:
         ids = s.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    pe.seal_audit()
     victim = ids[len(ids) // 2]
     with pe.db.begin() as conn:  # an attacker with the database owner's rights
         _drop_guard(conn, pe.db.dialect.name)
