@@ -1,0 +1,1 @@
+"""Benchmarks for the engine: ``python -m bench.engine_bench [--quick] [--db sqlite|postgresql|both]``."""
