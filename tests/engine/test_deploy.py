@@ -36,9 +36,9 @@ from engine.sandbox import default_sandbox
 from engine.xml_safety import BPMN_NS
 from tests.engine import hostile
 from tests.engine.bpmn_samples import HEAD, giao_nhiem_vu, process, timer_then_task, user_task_chain
+from tests.fixtures.shared import MIWG
 from workflows.roles import role_catalog
 
-MIWG = Path("/work/shared/bpmn-miwg")
 MIWG_FILES = sorted(MIWG.glob("*.bpmn"))
 MIWG_BOUND = 2.0  # seconds per reference model
 HOSTILE_BOUND = 1.0  # seconds per hostile upload

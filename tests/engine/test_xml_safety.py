@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from engine import xml_safety
 from engine.errors import DeployError
 from engine.xml_safety import BPMN_NS, local_name, parse_bpmn
 from tests.engine import hostile
+from tests.fixtures.shared import MIWG
 
-MIWG = Path("/work/shared/bpmn-miwg")
 TIME_BOUND = 1.0  # seconds; a safety bound, not a benchmark
 
 
