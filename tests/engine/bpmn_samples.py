@@ -53,4 +53,4 @@ def timer_then_task(key: str = "t", duration: str = "PT1H") -> bytes:
 
 
 def giao_nhiem_vu() -> bytes:
-    return (LIBRARY / "giao_nhiem_vu.bpmn").read_bytes()
+    return (Path(__file__).resolve().parent / "samples" / "giao_nhiem_vu_simple.bpmn").read_bytes()
