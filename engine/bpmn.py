@@ -71,23 +71,38 @@ def _normalise(text: str) -> str:
 
 
 class RoleCatalog:
-    """Which role a lane stands for, by the lane's name (Vietnamese, any case) or id.
+    """Which role a lane stands for, by the lane's name (Vietnamese, any case) or id, and which
+    party's unit it belongs to.
 
-    The engine knows no roles of its own; the domain (workflows.roles) supplies them.
+    A lane named "<role lane> <party suffix>" ("Chuyên viên đơn vị giao") is that role in the unit
+    named by the party's process variable (``don_vi_giao``); a lane without a suffix belongs to
+    the instance's own unit. The engine knows no roles of its own; the domain supplies them.
     """
 
-    def __init__(self, roles: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, roles: Mapping[str, Iterable[str]], party_suffixes: Mapping[str, str] | None = None) -> None:
         self._by_alias: dict[str, str] = {}
         for code, aliases in roles.items():
             for alias in (code, *aliases):
                 self._by_alias[_normalise(alias)] = code
         self.codes = tuple(roles)
+        self._suffixes = {_normalise(suffix): variable for suffix, variable in (party_suffixes or {}).items()}
+
+    def _split(self, name: str) -> tuple[str, str | None]:
+        normalised = _normalise(name)
+        for suffix, variable in self._suffixes.items():
+            if normalised.endswith(" " + suffix):
+                return normalised[: -len(suffix) - 1], variable
+        return normalised, None
 
     def role_for_lane(self, name: str | None, lane_id: str | None) -> str | None:
         for candidate in (name, lane_id):
-            if candidate and (role := self._by_alias.get(_normalise(candidate))):
+            if candidate and (role := self._by_alias.get(self._split(candidate)[0])):
                 return role
         return None
+
+    def party_for_lane(self, name: str | None) -> str | None:
+        """The process variable naming the unit a lane's tasks go to; None for the instance's unit."""
+        return self._split(name)[1] if name else None
 
 
 @dataclass
@@ -100,6 +115,7 @@ class ProcessBundle:
     subprocess_specs: dict[str, Any]
     lanes: dict[str, str] = field(default_factory=dict)  # element id -> lane name
     roles: dict[str, str] = field(default_factory=dict)  # human task element id -> role code
+    parties: dict[str, str] = field(default_factory=dict)  # human task element id -> unit variable
 
 
 @dataclass
@@ -357,6 +373,7 @@ def _spiff_specs(ctx: _Context, executable: list[Any], lanes: Mapping[str, Any],
                 subprocess_specs=subprocess_specs,
                 lanes={el_id: lane.get("name") or lane.get("id") for el_id, lane in lanes.items()},
                 roles={el_id: ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) for el_id, lane in human.items()},  # type: ignore[misc]
+                parties={el_id: party for el_id, lane in human.items() if (party := ctx.roles.party_for_lane(lane.get("name")))},
             )
     except ValidationException as exc:
         raise DeployError([Problem("bpmn_parser_error", exc.id or None, {"detail": _first_line(exc)})]) from None

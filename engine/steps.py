@@ -126,7 +126,8 @@ def sync_human_tasks(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow
             id=new_id(uow.now), instance_id=instance.id, spiff_task_id=spiff_id,
             process_key=instance.process_key, element_id=element_id,
             name=task.task_spec.bpmn_name or element_id, lane=bundle.lanes.get(element_id),
-            candidate_unit=instance.unit_code, candidate_role=bundle.roles.get(element_id),
+            candidate_unit=_party_unit(uow, instance, task, bundle.parties.get(element_id)),
+            candidate_role=bundle.roles.get(element_id),
             assignee=None, due_at=_deadline(task) or instance.due_at, status="open",
             plan_key=instance.plan_key, task_key=instance.task_key, period=instance.period,
             created_at=uow.now,
@@ -134,6 +135,21 @@ def sync_human_tasks(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow
         session.add(row)
         uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=element_id)
         uow.engine.hooks.fire("task_created", uow, row)
+
+
+def _party_unit(uow: UnitOfWork, instance: Instance, task: SpiffTask, variable: str | None) -> str | None:
+    """The unit whose inbox gets the task: the instance's own, or another party's (the unit named
+    by the lane's process variable, else the parent instance's unit)."""
+    if variable is None:
+        return instance.unit_code
+    named = task.data.get(variable)
+    if isinstance(named, str) and named.strip():
+        return named.strip()
+    if instance.parent_id is not None:
+        parent = uow.session.get(Instance, instance.parent_id)
+        if parent is not None and parent.unit_code:
+            return parent.unit_code
+    return instance.unit_code
 
 
 def _deadline(task: SpiffTask) -> datetime | None:

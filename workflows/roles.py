@@ -26,5 +26,13 @@ LANE_ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# A lane "<role> <suffix>" is that role in another party's unit, named by a process variable.
+PARTY_SUFFIXES: dict[str, str] = {
+    "đơn vị giao": "don_vi_giao",  # the assigning unit (reviews, signs off)
+    "đơn vị cấp trên": "don_vi_cap_tren",  # the parent that consolidates periodic reports
+    "đơn vị chủ trì": "don_vi_chu_tri",  # the lead unit a coordinating unit contributes to
+}
+
+
 def role_catalog() -> RoleCatalog:
-    return RoleCatalog({code: (ROLE_NAMES[code][0], *aliases) for code, aliases in LANE_ALIASES.items()})
+    return RoleCatalog({code: (ROLE_NAMES[code][0], *aliases) for code, aliases in LANE_ALIASES.items()}, PARTY_SUFFIXES)
