@@ -6,6 +6,7 @@ is exported here.
 
 from engine.audit import Verification, seal_pending, verify
 from engine.bpmn import ProcessBundle, RoleCatalog
+from engine.bulk import BulkResult, BulkStartFailed, ChildSpec, start_event, start_instances
 from engine.clock import Clock, FrozenClock, SystemClock
 from engine.commands import (
     Deployed,
@@ -50,11 +51,11 @@ from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
 
 __all__ = [
-    "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
+    "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "BulkResult", "BulkStartFailed", "ChildSpec", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
     "Deployed", "EngineError", "Forbidden", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
     "SystemClock", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",
     "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
-    "retry_incident", "seal_pending", "start_instance", "upgrade", "verify",
+    "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
 ]  # fmt: skip

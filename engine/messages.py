@@ -142,6 +142,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Bước {element} thất bại: {detail}. Đã ghi nhận sự cố #{incident}; không có thay đổi nào được áp dụng.",
         "Step {element} failed: {detail}. Incident #{incident} was recorded; nothing was applied.",
     ),
+    "start_failed": (
+        "Bước {element} thất bại: {detail}. Chưa khởi tạo phiên bản nào; sửa rồi khởi tạo lại.",
+        "Step {element} failed: {detail}. No instance was started; fix the cause and start again.",
+    ),
     "incident_not_found": ("Không tìm thấy sự cố {id}.", "No incident {id}."),
     "incident_not_open": ("Sự cố {id} đã được xử lý.", "Incident {id} is already resolved."),
     "bad_data": ("Dữ liệu không hợp lệ: {detail}", "Invalid data: {detail}"),

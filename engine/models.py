@@ -102,6 +102,7 @@ class Instance(Base):
         Index("ix_instance_parent", "parent_id"),
         Index("ix_instance_plan", "plan_key", "task_key", "period"),
         Index("ix_instance_definition_status", "definition_id", "status"),
+        Index("ix_instance_business_key", "business_key"),  # engine.bulk skips keys already started
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

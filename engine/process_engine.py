@@ -111,6 +111,8 @@ class ProcessEngine:
 
     def record_incident(self, failure: StepFailed, *, actor: str) -> None:
         """Write the incident of a rolled-back step in its own transaction (and re-word the error)."""
+        if failure.instance_id is None:
+            return  # a bulk start failed before any instance existed (engine.bulk): nothing to attach to
         now = self.clock.now()
         with self._write() as session, session.begin():
             if failure.new_instance is not None and session.get(Instance, failure.new_instance.id) is None:

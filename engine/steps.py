@@ -11,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -161,6 +162,7 @@ def _deadline(task: SpiffTask) -> datetime | None:
         due
         for sibling in parent.children
         if sibling is not task and sibling.state == TaskState.WAITING and _is_timer(sibling)
+        and isinstance(sibling.task_spec, BoundaryEvent)  # not a timer on a parallel branch
         and (due := timer_due(sibling.task_spec.event_definition, sibling.internal_data)) is not None
     ]  # fmt: skip
     return min(dues, default=None)
