@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from bench.engine_bench import settle, timed
 from bench.report import emit, progress, table
 from engine import (
     AuditEvent,
@@ -110,25 +111,6 @@ class Databases:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def settle(db: Engine) -> None:
-    """VACUUM ANALYZE on PostgreSQL, a WAL checkpoint on SQLite, before a timed phase."""
-    if db.dialect.name == "postgresql":
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-        return
-    conn = db.raw_connection()
-    try:
-        conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    finally:
-        conn.close()
-
-
-def timed(action: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
 
 
 def children(n: int, tag: str) -> list[ChildSpec]:

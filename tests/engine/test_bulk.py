@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from engine import (
     AuditEvent,
@@ -36,6 +36,7 @@ from engine import (
 from engine.bulk import SUMMARY_CHUNK
 from engine.queries import inbox
 from tests.engine.bpmn_samples import giao_nhiem_vu, process, timer_then_task, user_task_chain
+from tests.engine.test_concurrency import race, wait_until_blocked_on_lock
 
 DATA = {"tieu_de": "Báo cáo quý", "so_lieu": [1, 2, 3]}
 
@@ -384,7 +385,7 @@ def test_two_dispatches_of_the_same_children_at_once_start_each_child_once(pe):
     b = threading.Thread(target=run, args=("B",))
     b.start()
     if pe.db.dialect.name == "postgresql":
-        _wait_for_a_lock_wait(pe)
+        wait_until_blocked_on_lock(pe)
     else:
         time.sleep(0.2)
     assert "B" not in results
@@ -393,16 +394,6 @@ def test_two_dispatches_of_the_same_children_at_once_start_each_child_once(pe):
     b.join(30)
     assert (results["A"].created, results["B"].created, results["B"].skipped) == (200, 0, 200)
     assert _count(pe, Instance) == 200
-
-
-def _wait_for_a_lock_wait(pe, deadline=10.0):
-    end = time.monotonic() + deadline
-    with pe.db.connect() as conn:
-        while not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND datname = current_database()")).scalar():  # fmt: skip
-            conn.rollback()
-            assert time.monotonic() < end, "the second session never waited for a lock"
-            time.sleep(0.005)
 
 
 def test_a_parent_started_in_the_same_unit_of_work_and_a_repeat_in_it_are_seen(pe):
@@ -517,32 +508,7 @@ def test_two_people_completing_a_bulk_childs_task_exactly_one_wins(pe):
     [child] = _bulk(pe, "p", [ChildSpec("U")]).instance_ids
     [task] = _open(pe, child)
     postgres = pe.db.dialect.name == "postgresql"
-    a_paused, release_a, outcome = threading.Event(), threading.Event(), {}
-
-    def pause(_uow):
-        a_paused.set()
-        assert release_a.wait(20)
-
-    def run(name, hook=None):
-        try:
-            with pe.unit_of_work(name) as uow:
-                if hook:
-                    uow.before_commit.append(hook)
-                complete_task(uow, task.id, {"by": name})
-            outcome[name] = "won"
-        except (ConflictError, InvalidState) as exc:
-            outcome[name] = exc
-
-    a = threading.Thread(target=run, args=("A", pause))
-    a.start()
-    assert a_paused.wait(20)
-    b = threading.Thread(target=run, args=("B",))
-    b.start()
-    if postgres:  # B is blocked behind A's row lock, having read the old version
-        _wait_for_a_lock_wait(pe)
-    release_a.set()
-    a.join(30)
-    b.join(30)
+    outcome = race(pe, task.id, postgres)
     assert outcome["A"] == "won"
     assert isinstance(outcome["B"], ConflictError if postgres else InvalidState), outcome["B"]
     with pe.read() as s:

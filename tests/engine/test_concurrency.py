@@ -30,7 +30,7 @@ from tests.engine.bpmn_samples import user_task_chain
 ROUNDS = 8
 
 
-def _wait_until_blocked_on_lock(pe, deadline=10.0):
+def wait_until_blocked_on_lock(pe, deadline=10.0):
     """PostgreSQL: until another backend waits for a lock (B blocked behind A's row lock)."""
     end = time.monotonic() + deadline
     with pe.db.connect() as conn:
@@ -45,7 +45,7 @@ def _wait_until_blocked_on_lock(pe, deadline=10.0):
     raise AssertionError("session B never blocked behind session A")
 
 
-def _race(pe, task_id, postgres):
+def race(pe, task_id, postgres):
     """A completes and pauses before COMMIT; B completes the same task; A resumes."""
     a_paused, release_a = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
@@ -70,7 +70,7 @@ def _race(pe, task_id, postgres):
     b = threading.Thread(target=run, args=("B",))
     b.start()
     if postgres:
-        _wait_until_blocked_on_lock(pe)
+        wait_until_blocked_on_lock(pe)
     release_a.set()
     a.join(30)
     b.join(30)
@@ -86,7 +86,7 @@ def test_two_completions_of_one_task_exactly_one_wins(pe):
             instance = start_instance(uow, StartInstance("p", {}, unit_code="U"))
         with pe.read() as s:
             [task] = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
-        outcome = _race(pe, task.id, postgres)
+        outcome = race(pe, task.id, postgres)
         assert outcome["A"] == "won"
         assert isinstance(outcome["B"], ConflictError if postgres else InvalidState), outcome["B"]
         with pe.read() as s:
