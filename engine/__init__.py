@@ -45,7 +45,7 @@ from engine.models import (
     ProcessDefinition,
     Timer,
 )
-from engine.process_engine import ProcessEngine
+from engine.process_engine import ProcessEngine, TaskCompletion
 from engine.sandbox import Sandbox
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
@@ -55,7 +55,7 @@ __all__ = [
     "Deployed", "EngineError", "Forbidden", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
-    "SystemClock", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",
+    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",
     "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
     "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
 ]  # fmt: skip

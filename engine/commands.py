@@ -20,6 +20,7 @@ from engine.bpmn import load_bpmn
 from engine.errors import BadData, InvalidState, NotFound
 from engine.ids import new_id
 from engine.models import HumanTask, Incident, Instance, OutboxMessage, ProcessDefinition
+from engine.process_engine import TaskCompletion
 from engine.state import SERIALIZER_VERSION
 from engine.uow import UnitOfWork
 
@@ -142,6 +143,7 @@ def complete_task(uow: UnitOfWork, task_id: uuid.UUID, data: dict[str, Any] | No
     uow.audit("task_completed", instance_id=instance.id, task_id=row.id, subject=row.element_id,
               data={"fields": sorted(data)})  # fmt: skip
     steps.save(uow, instance, workflow, bundle)
+    uow.engine.hooks.fire("task_completed", uow, TaskCompletion(row, data, instance))
     return instance
 
 

@@ -36,11 +36,21 @@ class EngineHooks:
     """Where the domain plugs in, inside the step's transaction (e.g. to add outbox rows)."""
 
     task_created: list[Hook] = field(default_factory=list)
+    task_completed: list[Hook] = field(default_factory=list)  # subject: TaskCompletion (row + form data)
     instance_ended: list[Hook] = field(default_factory=list)
 
     def fire(self, name: str, uow: UnitOfWork, subject: Any) -> None:
         for hook in getattr(self, name):
             hook(uow, subject)
+
+
+@dataclass(frozen=True)
+class TaskCompletion:
+    """What a ``task_completed`` hook receives: the completed row and the person's form data."""
+
+    task: Any
+    data: dict[str, Any]
+    instance: Any
 
 
 class ProcessEngine:

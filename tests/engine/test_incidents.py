@@ -131,3 +131,26 @@ def test_outbox_rows_exist_only_with_their_transaction(pe):
 
     with pytest.raises(ConflictError), pe.unit_of_work("tester") as uow:
         add_outbox_message(uow, "email", {"subject": "lần 2"}, dedupe_key="k1")
+
+
+def test_a_task_completed_hook_sees_the_form_data_and_writes_in_the_same_transaction(pe):
+    seen = []
+
+    def notify_reviewer(uow, completion):
+        seen.append((completion.task.element_id, completion.data, completion.instance.unit_code))
+        add_outbox_message(uow, "email", {"subject": f"Đã xong {completion.task.name}"}, instance_id=completion.instance.id)
+
+    pe.hooks.task_completed.append(notify_reviewer)
+    instance, task = _setup(pe, "ket_qua = n + 1")
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, task.id, {"n": 2})
+    assert seen == [("a", {"n": 2}, "U")]
+    with pe.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+    # A step that fails takes the hook's side effect with it.
+    instance, task = _setup(pe, "ket_qua = 1 / n")
+    with pytest.raises(StepFailed), pe.unit_of_work("officer") as uow:
+        complete_task(uow, task.id, {"n": 0})
+    with pe.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
