@@ -61,6 +61,10 @@ def handled(func: F) -> F:
             fail(ctx, ctx.message("database_unreachable", detail=str(exc.orig).splitlines()[0][:300]))
         except SQLAlchemyError as exc:
             fail(ctx, ctx.message("database_unreachable", detail=type(exc).__name__), 3)
+        except BrokenPipeError:
+            # The reader went away (``giaoviec tasks | head``): stop quietly, as Unix tools do.
+            sys.stderr.close()
+            sys.exit(0)
         except OSError as exc:
             fail(ctx, f"{exc.filename or ''}: {exc.strerror or exc}".strip(": "))
         except Exception as exc:  # a shell's last line of defence: no traceback reaches a person
