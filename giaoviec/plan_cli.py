@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import engine
 from giaoviec.org_cli import province
@@ -57,13 +58,16 @@ def import_plan(ctx: Context, path: Path, dry_run: bool, as_json: bool, province
         fail(ctx, refused.message_en if ctx.lang == "en" else refused.message_vi)
         return
     year = year or ctx.engine.clock.now().year
-    with ctx.engine.unit_of_work(ctx.actor) as uow:
-        root = province(uow.session, province_code)
-        default_authority = authority or f"Lãnh đạo {root.name}"
-        result = preview(uow.session, root, extracted, year, default_authority=default_authority)
-        if dry_run:
-            uow.session.rollback()
-        else:
+    if dry_run:
+        with ctx.engine.read() as session:
+            root = _province_if_any(session, province_code)
+            default_authority = authority or (f"Lãnh đạo {root.name}" if root else "Lãnh đạo đơn vị ban hành")
+            result = preview(session, root, extracted, year, default_authority=default_authority)
+    else:
+        with ctx.engine.unit_of_work(ctx.actor) as uow:
+            root = province(uow.session, province_code)
+            default_authority = authority or f"Lãnh đạo {root.name}"
+            result = preview(uow.session, root, extracted, year, default_authority=default_authority)
             header = PlanHeader(title=title or (extracted.preamble[0] if extracted.preamble else path.stem), year=year,
                                 number=number, issued_on=issued_on.date() if issued_on else None, legal_bases=legal_bases,
                                 default_authority=default_authority, source_name=path.name)  # fmt: skip
@@ -74,6 +78,19 @@ def import_plan(ctx: Context, path: Path, dry_run: bool, as_json: bool, province
         print_preview(result)
     else:
         click.echo(stored.id)
+
+
+def _province_if_any(session: Any, code: str | None) -> Any:
+    """The province to resolve names against; none yet (or no schema yet) still allows a dry run."""
+    try:
+        return province(session, code)
+    except engine.BadData:
+        if code:
+            raise
+        return None
+    except (OperationalError, ProgrammingError):
+        session.rollback()
+        return None
 
 
 def print_preview(result: PlanPreview) -> None:

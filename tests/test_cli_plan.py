@@ -42,3 +42,14 @@ def test_csv_with_bom_and_hostile_files(db_url, tmp_path):
         path.write_bytes(data)
         refused = run(db_url, "plan", "import", str(path), "--dry-run", "--json", check=False)
         assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_dry_run_needs_no_province_nor_even_a_schema(db_url, tmp_path):
+    path = tmp_path / "phu_luc_2.xlsx"
+    path.write_bytes(formal_xlsx())
+    for url in (db_url, f"sqlite:///{tmp_path / 'fresh.sqlite3'}"):
+        dry = json.loads(run(url, "plan", "import", str(path), "--dry-run", "--json", "--year", "2026").stdout)
+        assert len(dry["tasks"]) == 30 and "Văn phòng Sở" in dry["unknown_units"]
+        assert all("rõ trách nhiệm" in [p["rule"] for p in t["problems"]] for t in dry["tasks"])
+    stored = run(db_url, "plan", "import", str(path), check=False)  # storing does need a province
+    assert stored.returncode == 1 and "giaoviec org demo" in stored.stderr

@@ -136,8 +136,9 @@ def preview_task(session: Session, directory: UnitDirectory, raw: RawTask, year:
     )  # fmt: skip
 
 
-def preview(session: Session, root: OrgUnit, extracted: ExtractedPlan, year: int, *, default_authority: str | None) -> PlanPreview:
-    directory = UnitDirectory.load(session, root.id)
+def preview(session: Session, root: OrgUnit | None, extracted: ExtractedPlan, year: int, *, default_authority: str | None) -> PlanPreview:
+    """The dry run. Without a province (``root`` None) every unit name is reported as unknown."""
+    directory = UnitDirectory.load(session, root.id) if root is not None else UnitDirectory(0, {})
     tasks = [
         preview_task(session, directory, raw, year, default_authority=default_authority, missing_columns=extracted.missing_columns)
         for raw in extracted.tasks
