@@ -1,0 +1,54 @@
+"""``giaoviec plan dispatch PLAN_ID [--dry-run]``: fan a plan out into process instances."""
+
+from __future__ import annotations
+
+import click
+
+from giaoviec.shell import Context, emit_json, handled, parse_instant
+from workflows.cascade.dispatch import DispatchResult, open_due_periods, plan_dispatch
+from workflows.org.kinds import LABELS, UnitKind
+
+
+@click.command("dispatch")
+@click.argument("plan_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Chỉ đếm, không tạo gì.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handled
+def dispatch(ctx: Context, plan_id: int, dry_run: bool, as_json: bool) -> None:
+    """Giao kế hoạch: mỗi (nhiệm vụ, đơn vị, kỳ) một phiên bản quy trình; --dry-run để đếm trước."""
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        result = plan_dispatch(uow, plan_id, dry_run=dry_run)
+        if dry_run:
+            uow.session.rollback()
+    if as_json:
+        emit_json(result.as_json())
+        return
+    print_result(result)
+
+
+@click.command("open-periods")
+@click.option("--now", "now_raw", help="Thời điểm coi là 'bây giờ' (ISO 8601 có múi giờ).")
+@click.pass_obj
+@handled
+def open_periods(ctx: Context, now_raw: str | None) -> None:
+    """Mở các kỳ đã đến hạn của những kế hoạch đã giao (một lượt; bộ chạy nền sẽ gọi định kỳ)."""
+    now = parse_instant(now_raw) or ctx.engine.clock.now()
+    with ctx.engine.unit_of_work(ctx.actor, now=now) as uow:
+        result = open_due_periods(uow, now)
+    click.echo(f"opened={result.opened} created={result.created} skipped={result.skipped}")
+
+
+def print_result(result: DispatchResult) -> None:
+    for kind in UnitKind:
+        if result.by_kind.get(kind.value):
+            click.echo(f"{LABELS[kind]}: {result.by_kind[kind.value]}")
+    click.echo(f"Tổng: {result.total} (mới: {result.created}, đã có: {result.skipped})")
+    if result.scheduled:
+        click.echo(f"Kỳ sau chờ mở đúng hạn: {result.scheduled}")
+    if result.external:
+        click.echo("Cơ quan ngoài ngành, không giao: " + "; ".join(result.external))
+    if result.inactive:
+        click.echo("Đơn vị ngừng hoạt động, không giao: " + "; ".join(result.inactive))
+    if result.dry_run:
+        click.echo("(chạy thử, chưa tạo gì)")

@@ -1,0 +1,43 @@
+"""``giaoviec plan dispatch`` through the real console script."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_cli import run
+from tests.workflows.plans.sample_files import formal_xlsx
+
+
+def test_dispatch_refused_then_dry_run_then_dispatch(db_url, tmp_path):
+    run(db_url, "org", "demo", "--communes", "1")
+    run(db_url, "deploy", "bpmn/giao_nhiem_vu.bpmn", "bpmn/phoi_hop.bpmn", "bpmn/xa_phuong_trien_khai.bpmn")
+    path = tmp_path / "phu_luc_2.xlsx"
+    path.write_bytes(formal_xlsx())
+    plan_id = run(db_url, "plan", "import", str(path), "--year", "2026").stdout.strip()
+
+    refused = run(db_url, "plan", "dispatch", plan_id, check=False)
+    assert refused.returncode == 1 and "STT" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+    run(db_url, "org", "external", "Sở KH&CN")
+    run(db_url, "org", "alias", "HP.VP", "Đơn vị CNTT")
+    run(db_url, "plan", "recheck", plan_id)
+
+    dry = run(db_url, "plan", "dispatch", plan_id, "--dry-run").stdout.splitlines()
+    assert dry[-1] == "(chạy thử, chưa tạo gì)"
+    counts = dict(line.split(": ", 1) for line in dry if ": " in line)
+    assert {"Phòng thuộc Sở", "UBND xã, phường, đặc khu", "Trường THPT", "Tổng"} <= set(counts)
+    assert not any(line.startswith("Trường mầm non") for line in dry)
+    total = sum(int(v) for k, v in counts.items() if k not in {"Tổng", "Kỳ sau chờ mở đúng hạn"} and v.isdigit())
+    assert counts["Tổng"].startswith(f"{total} (mới: {total}, đã có: 0)")
+    assert json.loads(run(db_url, "tasks", "--json").stdout) == []  # the dry run created nothing
+
+    done = run(db_url, "plan", "dispatch", plan_id).stdout.splitlines()
+    assert f"Tổng: {total} (mới: {total}, đã có: 0)" in done and "(chạy thử, chưa tạo gì)" not in done
+    assert "Cơ quan ngoài ngành, không giao: " in "\n".join(done)
+    again = json.loads(run(db_url, "plan", "dispatch", plan_id, "--json").stdout)
+    assert (again["created"], again["skipped"], again["total"]) == (0, total, total)
+    [task] = json.loads(run(db_url, "tasks", "--unit", "HP.X001", "--json").stdout)[:1]
+    assert task["process"] == "xa_phuong_trien_khai"
+    # Every 2026 period had started by the time of dispatch (the wall clock is later in 2026), so
+    # nothing waits; a sweep at any instant opens nothing new.
+    assert run(db_url, "plan", "open-periods", "--now", "2026-12-31T23:00:00+07:00").stdout.strip() == "opened=0 created=0 skipped=0"

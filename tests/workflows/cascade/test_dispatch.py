@@ -1,0 +1,200 @@
+"""Dispatching the demo plan over a small demo province, on both databases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import AuditEvent, HumanTask, Instance, InvalidState, NotFound, complete_task, deploy
+from engine.queries import inbox
+from tests.engine.bpmn_samples import LIBRARY
+from workflows.cascade.dispatch import install, open_due_periods, plan_dispatch
+from workflows.cascade.models import DispatchOpening
+from workflows.org.commands import AddUnit, add_aliases, add_unit, unit_by_code
+from workflows.org.demo import DemoShape, build_demo_province
+from workflows.plans.demo import import_demo_plan
+from workflows.plans.importing import recheck_plan
+from workflows.plans.models import Plan, PlanTask
+from workflows.timeframes import LOCAL_TZ
+
+SHAPE = DemoShape(communes=2, preschools=1, primary=1, lower_secondary=1, primary_lower=0, upper_secondary=2, multi_level=0, centres=1)
+DIRECT_INSTITUTIONS = ["HP.THPT001", "HP.THPT002", "HP.TT001"]
+COMMUNES = ["HP.X001", "HP.X002"]
+SCHOOLS = [f"{c}.{s}" for c in COMMUNES for s in ("MN01", "TH01", "THCS01")]
+DIVISIONS = ["HP.VP", "HP.GDMN-GDTH", "HP.GDTRH", "HP.GDTX", "HP.QLCL", "HP.KHTC", "HP.TCCB", "HP.CTHSSV", "HP.TTRA"]
+
+
+def _setup(pe, *, processes=("giao_nhiem_vu", "phoi_hop", "xa_phuong_trien_khai"), mapped=True) -> int:
+    with pe.unit_of_work("tester") as uow:
+        for key in processes:
+            deploy(uow, (LIBRARY / f"{key}.bpmn").read_bytes())
+        so = build_demo_province(uow, SHAPE)
+        plan = import_demo_plan(uow, 2026)
+        if mapped:
+            add_aliases(uow, unit_by_code(uow, "HP.VP"), ["Đơn vị CNTT"])
+            add_unit(uow, AddUnit("HP.KHCN", "Sở KH&CN", "ngoai"), parent=so)
+            assert recheck_plan(uow, plan) == 0
+        return plan.id
+
+
+def _dispatch(pe, plan_id, **kwargs):
+    with pe.unit_of_work("tester") as uow:
+        return plan_dispatch(uow, plan_id, **kwargs)
+
+
+def _instances(pe, **where):
+    with pe.read() as s:
+        query = select(Instance)
+        for name, value in where.items():
+            query = query.where(getattr(Instance, name) == value)
+        return s.scalars(query).all()
+
+
+def _count(pe, model=Instance) -> int:
+    with pe.read() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_every_unit_gets_exactly_its_instances(pe):
+    plan_id = _setup(pe)
+    result = _dispatch(pe, plan_id)
+    assert result.created == result.total == _count(pe) and result.skipped == 0
+
+    # Task 7 "Thường xuyên": lead VP; GDMN-GDTH, GDTrH, QLCL and the institutions coordinate.
+    task7 = {(i.unit_code, i.process_key): i for i in _instances(pe, task_key="7")}
+    expected = {("HP.VP", "giao_nhiem_vu")}
+    expected |= {(u, "phoi_hop") for u in ("HP.GDMN-GDTH", "HP.GDTRH", "HP.QLCL", *DIRECT_INSTITUTIONS)}
+    expected |= {(c, "xa_phuong_trien_khai") for c in COMMUNES}
+    assert set(task7) == expected and len(_instances(pe, task_key="7")) == 9
+    assert {(i.period, i.due_at, i.plan_key, i.parent_id) for i in task7.values()} == {("2026", None, f"plan:{plan_id}", None)}
+
+    # Task 1 "Hàng quý", dispatched on 2 March: Q1 only; VP leads, the other 8 phòng and the institutions coordinate.
+    task1 = _instances(pe, task_key="1")
+    assert {i.period for i in task1} == {"2026-Q1"} and len(task1) == 1 + 8 + 3 + 2
+    assert {i.due_at for i in task1} == {datetime(2026, 4, 1, tzinfo=LOCAL_TZ)}
+    assert Counter(i.process_key for i in task1) == {"giao_nhiem_vu": 1, "phoi_hop": 11, "xa_phuong_trien_khai": 2}
+
+    # Task 6: "Đơn vị CNTT" is VP itself, the lead: no coordination with itself. Task 9: Sở KH&CN is external.
+    assert [i.process_key for i in _instances(pe, task_key="6", unit_code="HP.VP")] == ["giao_nhiem_vu"]
+    assert result.external == ["HP.KHCN"] and not _instances(pe, unit_code="HP.KHCN")
+    assert not any(_instances(pe, unit_code=code) for code in SCHOOLS)  # schools get theirs through their ward
+
+    # Business keys and the per-kind counts.
+    [lead7] = [i for (u, p), i in task7.items() if p == "giao_nhiem_vu"]
+    with pe.read() as s:
+        task7_id = s.scalars(select(PlanTask.id).where(PlanTask.plan_id == plan_id, PlanTask.stt == "7")).one()
+        plan = s.get(Plan, plan_id)
+        assert plan.status == "dispatched"
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.event == "plan_dispatched")).all()
+    assert lead7.business_key == f"{plan_id}/{task7_id}/2026/HP.VP/giao_nhiem_vu"
+    assert event.data["created"] == result.created and event.data["by_kind"] == result.by_kind
+    units = {i.unit_code for i in _instances(pe)}
+    assert units <= set(DIVISIONS + COMMUNES + DIRECT_INSTITUTIONS)
+    assert sum(result.by_kind.values()) == _count(pe) and set(result.by_kind) == {"phong", "xa", "thpt", "tt_gdnn_gdtx"}
+
+
+def test_dispatching_twice_and_dry_run_create_nothing_new(pe):
+    plan_id = _setup(pe)
+    dry = _dispatch(pe, plan_id, dry_run=True)
+    assert _count(pe) == 0 and _count(pe, DispatchOpening) == 0 and dry.created > 0 and dry.skipped == 0
+    with pe.read() as s:
+        assert s.get(Plan, plan_id).status == "draft"
+    first = _dispatch(pe, plan_id)
+    assert (first.created, first.total, first.scheduled, first.by_kind) == (dry.created, dry.total, dry.scheduled, dry.by_kind)
+    instances, openings = _count(pe), _count(pe, DispatchOpening)
+    again = _dispatch(pe, plan_id)
+    assert (again.created, again.skipped) == (0, first.created)
+    assert (_count(pe), _count(pe, DispatchOpening)) == (instances, openings)
+    assert _dispatch(pe, plan_id, dry_run=True).created == 0
+
+
+def test_a_plan_that_is_not_dispatchable_is_refused(pe):
+    plan_id = _setup(pe, mapped=False)
+    with pytest.raises(InvalidState) as refused:
+        _dispatch(pe, plan_id)
+    assert refused.value.code == "plan_not_dispatchable" and "STT" in str(refused.value)
+    with pe.read() as s:
+        unclear = [t.stt for t in s.scalars(select(PlanTask).where(PlanTask.plan_id == plan_id).order_by(PlanTask.position)) if t.problems]
+        assert s.get(Plan, plan_id).status == "draft"
+    assert unclear and ", ".join(unclear) in str(refused.value)
+    assert _count(pe) == 0 and _count(pe, DispatchOpening) == 0
+    with pytest.raises(NotFound):
+        _dispatch(pe, 999)
+
+
+def test_all_or_nothing(pe):
+    plan_id = _setup(pe, processes=("giao_nhiem_vu", "xa_phuong_trien_khai"))  # phoi_hop missing
+    with pytest.raises(NotFound):
+        _dispatch(pe, plan_id)
+    assert _count(pe) == 0 and _count(pe, DispatchOpening) == 0 and _count(pe, HumanTask) == 0
+    with pe.read() as s:
+        assert s.get(Plan, plan_id).status == "draft"
+
+
+def test_quarterly_periods_open_on_time(pe, clock):
+    plan_id = _setup(pe)
+    result = _dispatch(pe, plan_id)
+    quarterly = ["1", "3", "5", "24"]  # "Hàng quý"
+    assert result.scheduled == 3 * len(quarterly) == _count(pe, DispatchOpening)
+    before = _count(pe)
+
+    clock.set(datetime(2026, 3, 31, 23, 59, tzinfo=LOCAL_TZ))
+    with pe.unit_of_work("worker") as uow:
+        assert open_due_periods(uow).opened == 0
+    assert _count(pe) == before and not _instances(pe, period="2026-Q2", task_key="1")
+
+    clock.set(datetime(2026, 4, 1, 0, 0, tzinfo=LOCAL_TZ))
+    with pe.unit_of_work("worker") as uow:
+        opened = open_due_periods(uow)
+    assert opened.opened == 4 and opened.created == _count(pe) - before
+    q2 = _instances(pe, period="2026-Q2", task_key="1")
+    assert len(q2) == 14 and {i.due_at for i in q2} == {datetime(2026, 7, 1, tzinfo=LOCAL_TZ)}
+    assert not any(_instances(pe, period="2026-Q3", task_key=stt) for stt in quarterly)
+    assert _instances(pe, period="2026-Q3", task_key="10")  # a one-off "Quý III" task is given up front
+    with pe.unit_of_work("worker") as uow:
+        assert open_due_periods(uow).opened == 0
+    assert _dispatch(pe, plan_id).created == 0  # re-dispatching after an opening: still nothing new
+
+
+def test_human_tasks_land_in_the_right_inboxes(pe):
+    plan_id = _setup(pe)
+    _dispatch(pe, plan_id)
+    with pe.read() as s:
+        ward = inbox(s, unit="HP.X001", limit=1000)
+        thpt = inbox(s, unit="HP.THPT001", limit=1000)
+        vp = inbox(s, unit="HP.VP", limit=1000)
+        school = inbox(s, unit="HP.X001.MN01", limit=1000)
+    assert {(t.process_key, t.element_id) for t in ward} == {("xa_phuong_trien_khai", "tiep_nhan")}
+    assert {(t.process_key, t.element_id) for t in thpt} == {("phoi_hop", "tiep_nhan")}
+    assert ("giao_nhiem_vu", "tiep_nhan") in {(t.process_key, t.element_id) for t in vp}
+    assert school == []
+    assert len(ward) == len(_instances(pe, unit_code="HP.X001"))
+    [task7_ward] = [t for t in ward if t.task_key == "7"]
+    assert task7_ward.period == "2026" and task7_ward.candidate_role == "officer"
+
+
+def test_the_ward_hands_the_task_to_its_schools(pe):
+    install(pe)
+    install(pe)  # once per engine
+    plan_id = _setup(pe)
+    _dispatch(pe, plan_id)
+    [ward_instance] = _instances(pe, unit_code="HP.X001", task_key="1")
+    for step, data in (("tiep_nhan", {}), ("giao_cho_truong", {"cap_hoc": ["MN", "TH"], "noi_dung_giao": "Báo cáo quý"})):
+        with pe.read() as s:
+            [task] = s.scalars(select(HumanTask).where(HumanTask.instance_id == ward_instance.id, HumanTask.status == "open")).all()
+        assert task.element_id == step
+        with pe.unit_of_work("hp_x001_cv") as uow:
+            complete_task(uow, task.id, data)
+    children = _instances(pe, parent_id=ward_instance.id)
+    assert sorted(c.unit_code for c in children) == ["HP.X001.MN01", "HP.X001.TH01"]
+    assert {(c.process_key, c.period, c.task_key, c.due_at) for c in children} == {
+        ("giao_nhiem_vu", "2026-Q1", "1", datetime(2026, 4, 1, tzinfo=LOCAL_TZ))
+    }
+    with pe.read() as s:
+        assert [t.element_id for t in inbox(s, unit="HP.X001.MN01")] == ["tiep_nhan"]
+        assert inbox(s, unit="HP.X001.THCS01") == []
+        assert [t.element_id for t in inbox(s, unit="HP.X001") if t.task_key == "1"] == ["theo_doi_cac_truong"]
+    assert _dispatch(pe, plan_id).created == 0
