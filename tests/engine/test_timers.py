@@ -108,11 +108,12 @@ def test_concurrent_sweepers_fire_each_timer_exactly_once(pe, clock):
         _start(pe, "t", n=40)
     now = clock.advance(timedelta(hours=2))
     errors: list[BaseException] = []
+    sweeps: list[int] = []
 
     def sweeper():
         try:
-            while fire_due_timers(pe, now, limit=7).instances:
-                pass
+            while (stepped := fire_due_timers(pe, now, limit=7).instances):
+                sweeps.append(stepped)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -121,7 +122,7 @@ def test_concurrent_sweepers_fire_each_timer_exactly_once(pe, clock):
         t.start()
     for t in threads:
         t.join(120)
-    assert errors == []
+    assert errors == [] and sum(sweeps) == n  # every instance stepped once across the four sweepers
     events = _rows(pe, AuditEvent, AuditEvent.event == "timer_fired")
     per_timer = Counter(e.data["timer"] for e in events)
     assert len(per_timer) == n and set(per_timer.values()) == {1}

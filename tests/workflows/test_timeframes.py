@@ -3,7 +3,6 @@ properties (deadlines, order, spelling insensitivity, label round trip)."""
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
@@ -111,7 +110,6 @@ def test_every_seed_phrase(seed: str, phrase: str, kind: str, expected: list[tup
     assert schedule.phrase == phrase
 
 
-@pytest.mark.skipif(not SEEDS.is_dir() and os.environ.get("CI") != "true", reason="shared/seeds is not beside the repository")
 @pytest.mark.parametrize(("seed", "phrase"), [(s, p) for s, p, *_ in SEED_PHRASES] + SEED_REFUSALS)
 def test_seed_phrases_are_quoted_from_the_seeds(seed: str, phrase: str) -> None:
     (path,) = SEEDS.glob(f"{seed}_*.txt")
