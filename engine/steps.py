@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from engine.bpmn import ProcessBundle
 from engine.clock import step_time
-from engine.errors import ScriptError, StepFailed
+from engine.errors import StepFailed
 from engine.ids import new_id
 from engine.models import HumanTask, Instance, Timer
 from engine.sandbox import find_script_error
@@ -74,17 +74,15 @@ def run(
                 action()
             workflow.do_engine_steps(will_complete_task=remember)
         except Exception as exc:
-            element = current[0].task_spec.bpmn_id if current else getattr(getattr(exc, "task", None), "task_spec", None)
-            element_id = element if isinstance(element, str) or element is None else getattr(element, "bpmn_id", None)
+            failed = current[0] if current else getattr(exc, "task", None)  # the engine step, or the user task
+            element_id = failed.task_spec.bpmn_id if failed is not None else None
             raise _failure(instance, element_id, exc, command, new_instance) from exc
 
 
 def _failure(instance: Instance, element_id: str | None, exc: Exception, command: dict[str, Any], new_instance: Instance | None) -> StepFailed:
-    script_error = find_script_error(exc)
+    script_error = find_script_error(exc)  # the exception itself or one it wraps
     if script_error is not None:
         code, detail = script_error.code, script_error.message()
-    elif isinstance(exc, ScriptError):
-        code, detail = exc.code, exc.message()
     else:
         code, detail = type(exc).__name__, (str(exc).splitlines() or [type(exc).__name__])[0][:500]
     return StepFailed(

@@ -18,6 +18,7 @@ import click
 from sqlalchemy import select
 
 import engine
+from engine.queries import inbox
 from giaoviec.shell import Context, emit_json, handled, parse_data, parse_instant, parse_uuid
 from giaoviec.shell import fail as _fail
 
@@ -165,8 +166,6 @@ def start(ctx: Context, key: str, data: str | None, unit: str | None, version: i
 @handled
 def tasks(ctx: Context, unit: str | None, role: str | None, include_closed: bool, limit: int, as_json: bool) -> None:
     """Liệt kê công việc đang chờ (hộp công việc)."""
-    from engine.queries import inbox
-
     with ctx.engine.read() as session:
         rows = [task_dict(t) for t in inbox(session, unit=unit, role=role, open_only=not include_closed, limit=limit)]
     if as_json:

@@ -46,7 +46,7 @@ def print_tree_summary(ctx: Context, root_code: str) -> None:
 
 
 def _import(ctx: Context, path: Path, importer: object) -> None:
-    rows = read_rows(path.read_bytes(), path.name)
+    rows = read_rows(path.read_bytes())
     try:
         with ctx.engine.unit_of_work(ctx.actor) as uow:
             count = importer(uow, rows)  # type: ignore[operator]

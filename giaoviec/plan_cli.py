@@ -16,6 +16,7 @@ from workflows.plans.extract import PlanFileRefused, extract_plan
 from workflows.plans.importing import (
     PlanHeader,
     PlanPreview,
+    dispatchable,
     preview,
     recheck_plan,
     record_exception,
@@ -123,7 +124,7 @@ def show(ctx: Context, plan_id: int, as_json: bool) -> None:
         found = _plan(session, plan_id)
         tasks = session.scalars(select(PlanTask).where(PlanTask.plan_id == plan_id).order_by(PlanTask.position)).all()
     items = [{"stt": t.stt, "section": t.section_code, "content": t.content, "lead": t.lead_text, "timeframe": t.timeframe_text,
-              "problems": t.problems, "exception": t.exception_reason, "dispatchable": not t.problems or t.exception_reason is not None}
+              "problems": t.problems, "exception": t.exception_reason, "dispatchable": dispatchable(t)}
              for t in tasks]  # fmt: skip
     if as_json:
         emit_json({"id": found.id, "number": found.number, "title": found.title, "year": found.year, "tasks": items})

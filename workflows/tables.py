@@ -15,7 +15,7 @@ from workflows.plans.extract_xlsx import read_xlsx
 from workflows.plans.extract_zip import scan_xlsx
 
 
-def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
+def read_rows(data: bytes) -> list[dict[str, str]]:
     """The first non-empty sheet (or the CSV), as one dict per row after the header row."""
     limits = Limits()
     try:
