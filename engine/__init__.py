@@ -6,14 +6,23 @@ is exported here.
 
 from engine.audit import Verification, seal_pending, verify
 from engine.bpmn import ProcessBundle, RoleCatalog
-from engine.bulk import BulkResult, BulkStartFailed, ChildSpec, start_event, start_instances
+from engine.bulk import (
+    BulkResult,
+    BulkStartFailed,
+    ChildSpec,
+    insert_rows,
+    start_event,
+    start_instances,
+)
 from engine.clock import Clock, FrozenClock, SystemClock
 from engine.commands import (
     Deployed,
     StartInstance,
     add_outbox_message,
+    cancel_instance,
     complete_task,
     deploy,
+    move_deadline,
     resume,
     retry_incident,
     start_instance,
@@ -45,7 +54,7 @@ from engine.models import (
     ProcessDefinition,
     Timer,
 )
-from engine.process_engine import ProcessEngine, TaskCompletion
+from engine.process_engine import InstancesStarted, ProcessEngine, StepSaved, TaskCompletion
 from engine.sandbox import Sandbox
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
@@ -55,7 +64,7 @@ __all__ = [
     "Deployed", "EngineError", "Forbidden", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
-    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "complete_task",
+    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "cancel_instance", "complete_task", "insert_rows", "InstancesStarted", "move_deadline", "StepSaved",
     "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
     "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
 ]  # fmt: skip

@@ -75,7 +75,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from engine import steps
-from engine.commands import check_data, latest_definition
+from engine.commands import ChildSpec, InstancesStarted, check_data, latest_definition
 from engine.errors import BadData, StepFailed
 from engine.ids import new_id
 from engine.models import AuditEvent, HumanTask, Instance, Timer
@@ -89,19 +89,6 @@ BULK_START_LOCK_KEY = 0x67760B01
 KEY_QUERY_CHUNK = 2_000
 # Instances named by one summarising ``instances_started`` audit event (~40 KB of ids).
 SUMMARY_CHUNK = 1_000
-
-
-@dataclass(frozen=True)
-class ChildSpec:
-    """One child to start: the per-child facts, stored in instance columns (not workflow data)."""
-
-    unit_code: str
-    parent_id: uuid.UUID | None = None
-    business_key: str | None = None
-    plan_key: str | None = None
-    task_key: str | None = None
-    period: str | None = None
-    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +150,11 @@ def start_instances(
     engine, now = uow.engine, uow.now
     bundle = engine.bundle(definition)
     workflow = steps.new_workflow(uow, bundle, data)
-    command = {"kind": "start_instances", "process_key": definition.key, "version": definition.version}
+    command = {
+        "kind": "start_instances",
+        "process_key": definition.key,
+        "version": definition.version,
+    }
     try:
         steps.run(uow, Instance(), workflow, command)
     except StepFailed as failure:
@@ -230,6 +221,10 @@ def start_instances(
         _insert(session, HumanTask.__table__, _through_hooks(uow, "task_created", HumanTask, rows))
     _insert(session, AuditEvent.__table__, events)
     uow.touched.extend(ids)
+    started = InstancesStarted(
+        definition.key, ids, todo, [(t.element_id, t.deadline) for t in tasks], completed
+    )
+    uow.engine.hooks.fire("instances_started", uow, started)
     return BulkResult(len(ids), skipped, ids)
 
 
@@ -240,11 +235,21 @@ def _per_instance_events(uow: UnitOfWork, definition: Any, todo: list[ChildSpec]
     values: list[tuple[Any, ...]] = []
     for i, (instance_id, child) in enumerate(zip(ids, todo, strict=True)):
         parent = str(child.parent_id) if child.parent_id else None
-        values.append(("instance_started", instance_id, None, subject, {"unit": child.unit_code, "parent": parent}))
+        values.append(
+            (
+                "instance_started",
+                instance_id,
+                None,
+                subject,
+                {"unit": child.unit_code, "parent": parent},
+            )
+        )
         if completed:
             values.append(("instance_completed", instance_id, None, definition.key, {}))
         for rows in task_rows:
-            values.append(("task_created", instance_id, rows.values[i][0], rows.shared["element_id"], {}))
+            values.append(
+                ("task_created", instance_id, rows.values[i][0], rows.shared["element_id"], {})
+            )
     return _Rows(_event_shared(uow), ("event", "instance_id", "task_id", "subject", "data"), values)
 
 
@@ -276,14 +281,18 @@ def _event_shared(uow: UnitOfWork) -> dict[str, Any]:
 def start_event(session: Session, instance: Instance) -> AuditEvent | None:
     """The audit event that records who started ``instance`` and when, however it was started."""
     own = session.scalars(
-        select(AuditEvent).where(AuditEvent.instance_id == instance.id, AuditEvent.event == "instance_started").limit(1)
+        select(AuditEvent)
+        .where(AuditEvent.instance_id == instance.id, AuditEvent.event == "instance_started")
+        .limit(1)
     ).first()
     if own is not None:
         return own
     wanted = str(instance.id)
     candidates = session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.event == "instances_started", AuditEvent.occurred_at == instance.started_at)
+        .where(
+            AuditEvent.event == "instances_started", AuditEvent.occurred_at == instance.started_at
+        )
         .order_by(AuditEvent.id)
     )
     return next((event for event in candidates if wanted in event.data.get("instances", ())), None)
@@ -302,7 +311,9 @@ class _Rows:
     values: list[tuple[Any, ...]]
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [dict(self.shared, **dict(zip(self.columns, row, strict=True))) for row in self.values]
+        return [
+            dict(self.shared, **dict(zip(self.columns, row, strict=True))) for row in self.values
+        ]
 
 
 def _insert(session: Session, table: Table, rows: _Rows) -> None:
@@ -317,11 +328,20 @@ def _insert(session: Session, table: Table, rows: _Rows) -> None:
     connection = session.connection()
     dialect = connection.dialect
     names = [*rows.columns, *rows.shared]
-    compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)  # no RETURNING
+    compiled = insert(table).compile(
+        dialect=dialect, column_keys=names, for_executemany=True
+    )  # no RETURNING
     if set(compiled.binds) != set(names):  # e.g. a column with a default that we did not fill
-        raise RuntimeError(f"bulk insert into {table.name}: binds {sorted(compiled.binds)} != {sorted(names)}")
-    processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
-    shared = [(p(value) if (p := processors[name]) else value) for name, value in rows.shared.items()]
+        raise RuntimeError(
+            f"bulk insert into {table.name}: binds {sorted(compiled.binds)} != {sorted(names)}"
+        )
+    processors = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, bind in compiled.binds.items()
+    }
+    shared = [
+        (p(value) if (p := processors[name]) else value) for name, value in rows.shared.items()
+    ]
     varying = [(i, p) for i, name in enumerate(rows.columns) if (p := processors[name]) is not None]
     converted: list[list[Any]] = []
     for row in rows.values:
@@ -351,7 +371,9 @@ def _check_children(children: Sequence[ChildSpec]) -> None:
         if not child.unit_code:
             raise BadData(detail="thiếu mã đơn vị / unit_code is required")
         if child.due_at is not None and child.due_at.tzinfo is None:
-            raise BadData(detail=f"thời hạn không có múi giờ / naive due_at: {child.due_at.isoformat()}")
+            raise BadData(
+                detail=f"thời hạn không có múi giờ / naive due_at: {child.due_at.isoformat()}"
+            )
         key = child.business_key
         if key is not None:
             if key in seen:
@@ -376,7 +398,11 @@ def _not_started_yet(uow: UnitOfWork, children: Sequence[ChildSpec]) -> list[Chi
             # A join with unnest(array): index probes whatever the plan. IN (...) and = ANY(...)
             # became sequential scans with a linear search per row once psycopg prepared the
             # statement and PostgreSQL chose a generic plan (3 s per 2,000 keys over 120,000 rows).
-            given = func.unnest(bindparam("keys", chunk, type_=postgresql.ARRAY(String))).table_valued("key").render_derived(name="given")
+            given = (
+                func.unnest(bindparam("keys", chunk, type_=postgresql.ARRAY(String)))
+                .table_valued("key")
+                .render_derived(name="given")
+            )
             query = select(Instance.business_key).join(given, Instance.business_key == given.c.key)
         else:
             query = select(Instance.business_key).where(Instance.business_key.in_(chunk))
@@ -424,3 +450,9 @@ def _through_hooks(uow: UnitOfWork, hook: str, model: type[Any], rows: _Rows) ->
         uow.engine.hooks.fire(hook, uow, obj)
         values.append(tuple(getattr(obj, name) for name in columns))
     return _Rows({}, columns, values)
+
+
+def insert_rows(session: Session, table: Table, *, shared: dict[str, Any], columns: tuple[str, ...], values: list[tuple[Any, ...]]) -> None:
+    """One executemany INSERT of ``values`` (per-row ``columns``) plus the ``shared`` values: for
+    the domain's rows that go with a bulk start (see ``_insert``)."""
+    _insert(session, table, _Rows(shared, columns, values))

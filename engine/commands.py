@@ -19,9 +19,10 @@ from engine import steps
 from engine.bpmn import load_bpmn
 from engine.errors import BadData, InvalidState, NotFound
 from engine.ids import new_id
-from engine.models import HumanTask, Incident, Instance, OutboxMessage, ProcessDefinition
-from engine.process_engine import TaskCompletion
+from engine.models import HumanTask, Incident, Instance, OutboxMessage, ProcessDefinition, Timer
+from engine.process_engine import InstancesStarted, StepSaved, TaskCompletion
 from engine.state import SERIALIZER_VERSION
+from engine.timers_spiff import reschedule
 from engine.uow import UnitOfWork
 
 # --- deploy ---------------------------------------------------------------------------------
@@ -40,7 +41,9 @@ def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> 
     engine, session = uow.engine, uow.session
     sha256 = hashlib.sha256(xml).hexdigest()
 
-    bundles = load_bpmn(xml, engine.roles, engine.sandbox, max_bytes=engine.max_bpmn_bytes, source_name=source_name)
+    bundles = load_bpmn(
+        xml, engine.roles, engine.sandbox, max_bytes=engine.max_bpmn_bytes, source_name=source_name
+    )
     results = []
     for key, bundle in bundles.items():
         latest = latest_definition(uow, key, required=False)
@@ -60,9 +63,15 @@ def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> 
     return results
 
 
-def latest_definition(uow: UnitOfWork, key: str, *, version: int | None = None, required: bool = True) -> ProcessDefinition | None:
+def latest_definition(
+    uow: UnitOfWork, key: str, *, version: int | None = None, required: bool = True
+) -> ProcessDefinition | None:
     query = select(ProcessDefinition).where(ProcessDefinition.key == key)
-    query = query.where(ProcessDefinition.version == version) if version else query.order_by(ProcessDefinition.version.desc())
+    query = (
+        query.where(ProcessDefinition.version == version)
+        if version
+        else query.order_by(ProcessDefinition.version.desc())
+    )
     definition = uow.session.scalars(query.limit(1)).first()
     if definition is None and required:
         raise NotFound("definition_not_found", key=key if version is None else f"{key} v{version}")
@@ -70,6 +79,19 @@ def latest_definition(uow: UnitOfWork, key: str, *, version: int | None = None, 
 
 
 # --- instances ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """One child to start: the per-child facts, stored in instance columns (not workflow data)."""
+
+    unit_code: str
+    parent_id: uuid.UUID | None = None
+    business_key: str | None = None
+    plan_key: str | None = None
+    task_key: str | None = None
+    period: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +127,12 @@ def start_instance(uow: UnitOfWork, cmd: StartInstance) -> Instance:
     uow.audit("instance_started", instance_id=instance.id, subject=f"{definition.key} v{definition.version}",
               data={"unit": cmd.unit_code, "parent": str(cmd.parent_id) if cmd.parent_id else None})  # fmt: skip
     steps.run(uow, instance, workflow, {"kind": "run"}, new_instance=initial)
-    steps.save(uow, instance, workflow, bundle)
+    opened = steps.save(uow, instance, workflow, bundle, new=True)
+    child = ChildSpec(unit_code=cmd.unit_code or "", parent_id=cmd.parent_id, business_key=cmd.business_key,
+                      plan_key=cmd.plan_key, task_key=cmd.task_key, period=cmd.period, due_at=cmd.due_at)  # fmt: skip
+    started = InstancesStarted(definition.key, [instance.id], [child], [(row.element_id, row.due_at) for row in opened],
+                               instance.status != "running")  # fmt: skip
+    uow.engine.hooks.fire("instances_started", uow, started)
     return instance
 
 
@@ -114,7 +141,9 @@ def _copy_instance(instance: Instance) -> Instance:
     return Instance(**{name: getattr(instance, name) for name in columns if name != "version"})
 
 
-def complete_task(uow: UnitOfWork, task_id: uuid.UUID, data: dict[str, Any] | None = None) -> Instance:
+def complete_task(
+    uow: UnitOfWork, task_id: uuid.UUID, data: dict[str, Any] | None = None
+) -> Instance:
     """Complete an open human task with the person's form ``data``; twice is an error."""
     data = check_data(data or {})
     row = uow.session.get(HumanTask, task_id)
@@ -122,7 +151,9 @@ def complete_task(uow: UnitOfWork, task_id: uuid.UUID, data: dict[str, Any] | No
         raise NotFound("task_not_found", id=str(task_id))
     if row.status == "completed":
         at = row.completed_at.isoformat(timespec="seconds") if row.completed_at else "?"
-        raise InvalidState("task_already_completed", id=str(task_id), at=at, by=row.completed_by or "?")
+        raise InvalidState(
+            "task_already_completed", id=str(task_id), at=at, by=row.completed_by or "?"
+        )
     if row.status != "open":
         raise InvalidState("task_not_open", id=str(task_id), status=row.status)
     instance, workflow, bundle = _load(uow, row.instance_id)
@@ -151,6 +182,8 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
     instance = uow.session.get(Instance, instance_id)
     if instance is None:
         raise NotFound("instance_not_found", id=str(instance_id))
+    if instance.status == "cancelled":
+        raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     return instance, steps.load(uow, instance, bundle), bundle
 
@@ -174,7 +207,9 @@ def resume(uow: UnitOfWork, instance_id: uuid.UUID, data: dict[str, Any] | None 
     return instance
 
 
-def retry_incident(uow: UnitOfWork, incident_id: int, *, data: dict[str, Any] | None = None) -> Instance:
+def retry_incident(
+    uow: UnitOfWork, incident_id: int, *, data: dict[str, Any] | None = None
+) -> Instance:
     """Run the failed step again; on success the incident is resolved in the same transaction."""
     incident = uow.session.get(Incident, incident_id)
     if incident is None:
@@ -190,6 +225,95 @@ def retry_incident(uow: UnitOfWork, incident_id: int, *, data: dict[str, Any] | 
     incident.status, incident.resolved_at, incident.resolved_by = "resolved", uow.now, uow.actor
     uow.audit("incident_resolved", instance_id=incident.instance_id, subject=incident.element_id,
               data={"incident": incident.id})  # fmt: skip
+    return instance
+
+
+def cancel_instance(uow: UnitOfWork, instance_id: uuid.UUID, *, reason: str) -> list[Instance]:
+    """Cancel a running instance and its running descendants (e.g. a plan task withdrawn).
+
+    Their open tasks and waiting timers are closed; the workflow state is kept as it was, for the
+    record. Returns the instances cancelled (none if it had already ended).
+    """
+    root = uow.session.get(Instance, instance_id)
+    if root is None:
+        raise NotFound("instance_not_found", id=str(instance_id))
+    cancelled: list[Instance] = []
+    todo = [root]
+    while todo:
+        instance = todo.pop()
+        todo.extend(
+            uow.session.scalars(
+                select(Instance).where(
+                    Instance.parent_id == instance.id, Instance.status == "running"
+                )
+            )
+        )
+        if instance.status != "running":
+            continue
+        instance.status, instance.ended_at = "cancelled", uow.now
+        for row in uow.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+            )
+        ):
+            row.status, row.completed_at = "cancelled", uow.now
+        for timer in uow.session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
+        ):
+            timer.status = "cancelled"
+        uow.audit(
+            "instance_cancelled",
+            instance_id=instance.id,
+            subject=instance.process_key,
+            data={"reason": reason},
+        )
+        uow.touched.append(instance.id)
+        uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, [], []))
+        cancelled.append(instance)
+    uow.session.flush()
+    return cancelled
+
+
+def move_deadline(
+    uow: UnitOfWork, instance_id: uuid.UUID, due: datetime, *, variable: str | None = None
+) -> Instance:
+    """Move a running instance's deadline to ``due``: its ``due_at``, the timers that were due at
+    the old deadline (the deadline boundary events), the open tasks' due and, when named, the
+    process ``variable`` holding the deadline (so that later rounds use the new one)."""
+    if due.tzinfo is None:
+        raise BadData(detail=f"thời hạn không có múi giờ / naive due: {due.isoformat()}")
+    instance, workflow, bundle = _load(uow, instance_id)
+    if instance.status != "running":
+        raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
+    old = instance.due_at
+    rows = uow.session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
+    ).all()
+    moved = 0
+    for row in rows:
+        if old is not None and row.due_at != old:
+            continue
+        task = workflow.get_task_from_id(row.spiff_task_id)
+        reschedule(task.task_spec.event_definition, task.internal_data, due)
+        row.due_at = due
+        moved += 1
+    if variable is not None:
+        value = due.isoformat()
+        for sub in steps.all_workflows(workflow):
+            if variable in sub.data_objects:
+                sub.data_objects[variable] = value
+        for task in steps.tasks_in(workflow):
+            if variable in task.data and not task.state & TaskState.FINISHED_MASK:
+                task.data[variable] = value
+    for row in uow.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+    ):
+        if row.due_at == old or row.due_at is None:
+            row.due_at = due
+    instance.due_at = due
+    uow.audit("deadline_moved", instance_id=instance.id, subject=instance.process_key,
+              data={"from": old.isoformat() if old else None, "to": due.isoformat(), "timers": moved})  # fmt: skip
+    steps.save(uow, instance, workflow, bundle)
     return instance
 
 

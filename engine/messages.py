@@ -109,6 +109,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         'No process "{key}" is deployed.',
     ),
     "instance_not_found": ("Không tìm thấy phiên bản quy trình {id}.", "No process instance {id}."),
+    "instance_not_running": (
+        "Phiên bản quy trình {id} không còn chạy ({status}); không thể thực hiện thêm bước nào.",
+        "Process instance {id} is {status}; no further step can run.",
+    ),
     "task_not_found": ("Không tìm thấy công việc {id}.", "No task {id}."),
     "task_already_completed": (
         "Công việc {id} đã được hoàn thành lúc {at} bởi {by}; không thể hoàn thành lần nữa.",

@@ -36,8 +36,16 @@ class EngineHooks:
     """Where the domain plugs in, inside the step's transaction (e.g. to add outbox rows)."""
 
     task_created: list[Hook] = field(default_factory=list)
-    task_completed: list[Hook] = field(default_factory=list)  # subject: TaskCompletion (row + form data)
+    task_completed: list[Hook] = field(
+        default_factory=list
+    )  # subject: TaskCompletion (row + form data)
     instance_ended: list[Hook] = field(default_factory=list)
+    instances_started: list[Hook] = field(
+        default_factory=list
+    )  # subject: InstancesStarted (once per start call)
+    step_saved: list[Hook] = field(
+        default_factory=list
+    )  # subject: StepSaved (every later step of an instance)
 
     def fire(self, name: str, uow: UnitOfWork, subject: Any) -> None:
         for hook in getattr(self, name):
@@ -51,6 +59,33 @@ class TaskCompletion:
     task: Any
     data: dict[str, Any]
     instance: Any
+
+
+@dataclass(frozen=True)
+class InstancesStarted:
+    """What an ``instances_started`` hook receives, once per ``start_instance`` or bulk start.
+
+    ``children`` are the per-instance facts (``engine.bulk.ChildSpec``), in the order of
+    ``instance_ids``; every instance of one call has the same ``open_tasks`` (element id, due) at
+    start and is ``completed`` or not alike. Lets the domain add its rows with one bulk INSERT.
+    """
+
+    process_key: str
+    instance_ids: list[Any]
+    children: list[Any]
+    open_tasks: list[tuple[str, datetime | None]]
+    completed: bool
+
+
+@dataclass(frozen=True)
+class StepSaved:
+    """What a ``step_saved`` hook receives after any step of an existing instance is written:
+    the human task rows it opened, the timers that fired (element ids), and the instance (whose
+    ``status`` says whether it ended or was cancelled)."""
+
+    instance: Any
+    opened: list[Any]
+    fired_timers: list[str]
 
 
 class ProcessEngine:
@@ -81,7 +116,9 @@ class ProcessEngine:
         self.seal_interval = seal_interval
         self._last_seal: datetime | None = None
 
-    def unit_of_work(self, actor: str, *, on_behalf_of: str | None = None, now: datetime | None = None) -> UnitOfWork:
+    def unit_of_work(
+        self, actor: str, *, on_behalf_of: str | None = None, now: datetime | None = None
+    ) -> UnitOfWork:
         return UnitOfWork(self, actor, on_behalf_of=on_behalf_of, now=now)
 
     def write_session(self) -> Session:
@@ -103,7 +140,9 @@ class ProcessEngine:
             return cached
         with self._bundles_lock:
             if definition.id not in self._bundles:
-                self._bundles[definition.id] = reparse(definition.xml, self.roles, self.sandbox, definition.key)
+                self._bundles[definition.id] = reparse(
+                    definition.xml, self.roles, self.sandbox, definition.key
+                )
             return self._bundles[definition.id]
 
     def bundle_by_id(self, session: Session, definition_id: int) -> ProcessBundle:
@@ -125,7 +164,10 @@ class ProcessEngine:
             return  # a bulk start failed before any instance existed (engine.bulk): nothing to attach to
         now = self.clock.now()
         with self._write() as session, session.begin():
-            if failure.new_instance is not None and session.get(Instance, failure.new_instance.id) is None:
+            if (
+                failure.new_instance is not None
+                and session.get(Instance, failure.new_instance.id) is None
+            ):
                 session.add(failure.new_instance)
                 session.flush()
             incident = open_incident(session, failure, now)

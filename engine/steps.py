@@ -21,6 +21,7 @@ from engine.clock import step_time
 from engine.errors import StepFailed
 from engine.ids import new_id
 from engine.models import HumanTask, Instance, Timer
+from engine.process_engine import StepSaved
 from engine.sandbox import find_script_error
 from engine.state import SERIALIZER_VERSION
 from engine.timers_spiff import timer_due
@@ -38,11 +39,15 @@ def tasks_in(workflow: BpmnWorkflow, **filters: Any) -> Iterable[SpiffTask]:
 
 def load(uow: UnitOfWork, instance: Instance, bundle: ProcessBundle) -> BpmnWorkflow:
     engine = uow.engine
-    return engine.codec.load(instance.state, bundle.spec, bundle.subprocess_specs, engine.script_engine)
+    return engine.codec.load(
+        instance.state, bundle.spec, bundle.subprocess_specs, engine.script_engine
+    )
 
 
 def new_workflow(uow: UnitOfWork, bundle: ProcessBundle, data: dict[str, Any]) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=uow.engine.script_engine)
+    workflow = BpmnWorkflow(
+        bundle.spec, bundle.subprocess_specs, script_engine=uow.engine.script_engine
+    )
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     return workflow
@@ -74,12 +79,20 @@ def run(
                 action()
             workflow.do_engine_steps(will_complete_task=remember)
         except Exception as exc:
-            failed = current[0] if current else getattr(exc, "task", None)  # the engine step, or the user task
+            failed = (
+                current[0] if current else getattr(exc, "task", None)
+            )  # the engine step, or the user task
             element_id = failed.task_spec.bpmn_id if failed is not None else None
             raise _failure(instance, element_id, exc, command, new_instance) from exc
 
 
-def _failure(instance: Instance, element_id: str | None, exc: Exception, command: dict[str, Any], new_instance: Instance | None) -> StepFailed:
+def _failure(
+    instance: Instance,
+    element_id: str | None,
+    exc: Exception,
+    command: dict[str, Any],
+    new_instance: Instance | None,
+) -> StepFailed:
     script_error = find_script_error(exc)  # the exception itself or one it wraps
     if script_error is not None:
         code, detail = script_error.code, script_error.message()
@@ -91,8 +104,18 @@ def _failure(instance: Instance, element_id: str | None, exc: Exception, command
     )  # fmt: skip
 
 
-def save(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle) -> None:
-    """Write the workflow back and bring the instance's task and timer rows in line with it."""
+def save(
+    uow: UnitOfWork,
+    instance: Instance,
+    workflow: BpmnWorkflow,
+    bundle: ProcessBundle,
+    *,
+    new: bool = False,
+) -> list[HumanTask]:
+    """Write the workflow back and bring the instance's task and timer rows in line with it.
+
+    Returns the task rows opened; fires ``step_saved`` unless the instance is ``new`` (its start
+    fires ``instances_started`` instead)."""
     instance.state = uow.engine.codec.dump(workflow)
     instance.serializer_version = SERIALIZER_VERSION
     if workflow.is_completed() and instance.status == "running":
@@ -101,22 +124,32 @@ def save(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: Pr
         uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
         uow.engine.hooks.fire("instance_ended", uow, instance)
     uow.touched.append(instance.id)
-    sync_timers(uow, instance, workflow)
-    sync_human_tasks(uow, instance, workflow, bundle)
+    fired = sync_timers(uow, instance, workflow)
+    opened = sync_human_tasks(uow, instance, workflow, bundle)
+    if not new:
+        uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
+    return opened
 
 
-def sync_human_tasks(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle) -> None:
+def sync_human_tasks(
+    uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle
+) -> list[HumanTask]:
     session = uow.session
+    opened: list[HumanTask] = []
     ready = {t.id: t for t in tasks_in(workflow, state=TaskState.READY, manual=True)}
     open_rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
     ).all()
     known = {row.spiff_task_id for row in open_rows}
     for row in open_rows:
-        if row.status == "open" and row.spiff_task_id not in ready:  # completed by this step: leave it
+        if (
+            row.status == "open" and row.spiff_task_id not in ready
+        ):  # completed by this step: leave it
             row.status = "cancelled"
             row.completed_at = uow.now
-            uow.audit("task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id)
+            uow.audit(
+                "task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id
+            )
     for spiff_id, task in ready.items():
         if spiff_id in known:
             continue
@@ -132,11 +165,15 @@ def sync_human_tasks(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow
             created_at=uow.now,
         )  # fmt: skip
         session.add(row)
+        opened.append(row)
         uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=element_id)
         uow.engine.hooks.fire("task_created", uow, row)
+    return opened
 
 
-def _party_unit(uow: UnitOfWork, instance: Instance, task: SpiffTask, variable: str | None) -> str | None:
+def _party_unit(
+    uow: UnitOfWork, instance: Instance, task: SpiffTask, variable: str | None
+) -> str | None:
     """The unit whose inbox gets the task: the instance's own, or another party's (the unit named
     by the lane's process variable, else the parent instance's unit)."""
     if variable is None:
@@ -170,10 +207,11 @@ def _is_timer(task: SpiffTask) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
-def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> int:
+def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> list[str]:
     """Insert rows for new waiting timers, close rows whose timer fired or was cancelled.
 
-    Returns how many timers fired in this step (each also gets a ``timer_fired`` audit event).
+    Returns the element ids of the timers that fired in this step (each also gets a
+    ``timer_fired`` audit event).
     """
     session = uow.session
     waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
@@ -182,8 +220,10 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> 
             due = timer_due(task.task_spec.event_definition, task.internal_data)
             if due is not None:
                 waiting[task.id] = (task, due)
-    rows = session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")).all()
-    fired = 0
+    rows = session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
+    ).all()
+    fired: list[str] = []
     still_waiting: set[uuid.UUID] = set()
     for row in rows:
         current = waiting.get(row.spiff_task_id)
@@ -191,13 +231,21 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> 
             still_waiting.add(row.spiff_task_id)
             continue
         spiff_task = workflow.get_task_from_id(row.spiff_task_id) if current is None else current[0]
-        if current is not None or (spiff_task is not None and spiff_task.state in (TaskState.READY, TaskState.STARTED, TaskState.COMPLETED)):
+        if current is not None or (
+            spiff_task is not None
+            and spiff_task.state in (TaskState.READY, TaskState.STARTED, TaskState.COMPLETED)
+        ):
             row.status, row.fired_at = "fired", uow.now
-            fired += 1
-            uow.audit("timer_fired", instance_id=instance.id, subject=row.element_id, data={"timer": str(row.id), "due_at": row.due_at.isoformat()})
+            fired.append(row.element_id)
+            uow.audit(
+                "timer_fired",
+                instance_id=instance.id,
+                subject=row.element_id,
+                data={"timer": str(row.id), "due_at": row.due_at.isoformat()},
+            )
         else:
             row.status = "cancelled"
-    uow.timers_fired += fired
+    uow.timers_fired += len(fired)
     if rows:
         session.flush()  # free the partial unique index before a cycle timer's next row goes in
     for spiff_id, (task, due) in waiting.items():

@@ -29,7 +29,9 @@ class ClockedTimeDate(TimeDateEventDefinition):
         value = my_task._get_internal_data("event_value")
         if value is None:
             value = _event_value(my_task, self.expression)
-            TimerEventDefinition.get_datetime(value)  # fail now, not at fire time, if it is not a date
+            TimerEventDefinition.get_datetime(
+                value
+            )  # fail now, not at fire time, if it is not a date
             my_task._set_internal_data(event_value=value)
         if TimerEventDefinition.get_datetime(value) <= current_step_time():
             my_task._set_internal_data(event_fired=True)
@@ -55,7 +57,11 @@ class ClockedCycle(CycleTimerEventDefinition):
         value = my_task._get_internal_data("event_value")
         if value is None:
             cycles, start, duration = parse_cycle(_event_value(my_task, self.expression), now)
-            value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+            value = {
+                "cycles": cycles,
+                "next": start.isoformat(),
+                "duration": duration.total_seconds(),
+            }
         ready = False
         if value["cycles"] != 0:
             next_event = datetime.fromisoformat(value["next"])
@@ -97,3 +103,12 @@ def timer_due(event_definition: Any, internal_data: dict[str, Any]) -> datetime 
     if isinstance(event_definition, CycleTimerEventDefinition):
         return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
     return TimerEventDefinition.get_datetime(value)
+
+
+def reschedule(event_definition: Any, internal_data: dict[str, Any], due: datetime) -> None:
+    """Move a waiting timer's next firing to ``due`` (what ``timer_due`` will then return)."""
+    value = internal_data.get("event_value")
+    if isinstance(event_definition, CycleTimerEventDefinition) and isinstance(value, dict):
+        internal_data["event_value"] = {**value, "next": due.isoformat()}
+    else:
+        internal_data["event_value"] = due.isoformat()

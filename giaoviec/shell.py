@@ -32,10 +32,9 @@ class Context:
     @property
     def engine(self) -> ProcessEngine:
         if self._engine is None:
-            from workflows.cascade.dispatch import install
+            from workflows.hooks import install
 
-            self._engine = ProcessEngine(engine.make_engine(), clock=SystemClock(), roles=role_catalog())
-            install(self._engine)  # a ward's re-assignment starts its schools' instances
+            self._engine = install(ProcessEngine(engine.make_engine(), clock=SystemClock(), roles=role_catalog()))
         return self._engine
 
     def message(self, code: str, **params: Any) -> str:

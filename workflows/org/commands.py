@@ -13,15 +13,13 @@ from sqlalchemy import select
 from engine import BadData, InvalidState, NotFound, UnitOfWork
 from workflows.org.kinds import LABELS, PARENT_KINDS, UnitKind, parse_kind
 from workflows.org.models import Delegation, OrgUnit, UnitAlias, User, UserRole
+from workflows.org.queries import find_unit
 from workflows.org.resolve import aliases_for
 from workflows.roles import ROLE_NAMES
 
 
 def unit_by_code(uow: UnitOfWork, code: str) -> OrgUnit:
-    unit = uow.session.scalars(select(OrgUnit).where(OrgUnit.code == code.strip())).first()
-    if unit is None:
-        raise NotFound("unit_not_found", code=code)
-    return unit
+    return find_unit(uow.session, code)
 
 
 def user_by_name(uow: UnitOfWork, username: str) -> User:

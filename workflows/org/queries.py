@@ -9,7 +9,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import NotFound
 from workflows.org.models import Delegation, OrgUnit, User, UserRole
+
+
+def find_unit(session: Session, code: str) -> OrgUnit:
+    """The unit with this code; ``NotFound`` (with the code) otherwise."""
+    unit = session.scalars(select(OrgUnit).where(OrgUnit.code == code.strip())).first()
+    if unit is None:
+        raise NotFound("unit_not_found", code=code)
+    return unit
 
 
 def subtree(session: Session, unit: OrgUnit, *, include_self: bool = True) -> Sequence[OrgUnit]:

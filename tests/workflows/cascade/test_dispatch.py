@@ -6,56 +6,26 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine import AuditEvent, HumanTask, Instance, InvalidState, NotFound, complete_task, deploy
+from engine import AuditEvent, HumanTask, InvalidState, NotFound, complete_task
 from engine.queries import inbox
-from tests.engine.bpmn_samples import LIBRARY
-from workflows.cascade.dispatch import install, open_due_periods, plan_dispatch
+from tests.workflows.cascade.province import (
+    COMMUNES,
+    DIRECT_INSTITUTIONS,
+    DIVISIONS,
+    SCHOOLS,
+    count,
+    dispatch,
+    instances,
+    setup_province,
+)
+from workflows.cascade.dispatch import install, open_due_periods
 from workflows.cascade.models import DispatchOpening
-from workflows.org.commands import AddUnit, add_aliases, add_unit, unit_by_code
-from workflows.org.demo import DemoShape, build_demo_province
-from workflows.plans.demo import import_demo_plan
-from workflows.plans.importing import recheck_plan
 from workflows.plans.models import Plan, PlanTask
 from workflows.timeframes import LOCAL_TZ
 
-SHAPE = DemoShape(communes=2, preschools=1, primary=1, lower_secondary=1, primary_lower=0, upper_secondary=2, multi_level=0, centres=1)
-DIRECT_INSTITUTIONS = ["HP.THPT001", "HP.THPT002", "HP.TT001"]
-COMMUNES = ["HP.X001", "HP.X002"]
-SCHOOLS = [f"{c}.{s}" for c in COMMUNES for s in ("MN01", "TH01", "THCS01")]
-DIVISIONS = ["HP.VP", "HP.GDMN-GDTH", "HP.GDTRH", "HP.GDTX", "HP.QLCL", "HP.KHTC", "HP.TCCB", "HP.CTHSSV", "HP.TTRA"]
-
-
-def _setup(pe, *, processes=("giao_nhiem_vu", "phoi_hop", "xa_phuong_trien_khai"), mapped=True) -> int:
-    with pe.unit_of_work("tester") as uow:
-        for key in processes:
-            deploy(uow, (LIBRARY / f"{key}.bpmn").read_bytes())
-        so = build_demo_province(uow, SHAPE)
-        plan = import_demo_plan(uow, 2026)
-        if mapped:
-            add_aliases(uow, unit_by_code(uow, "HP.VP"), ["Đơn vị CNTT"])
-            add_unit(uow, AddUnit("HP.KHCN", "Sở KH&CN", "ngoai"), parent=so)
-            assert recheck_plan(uow, plan) == 0
-        return plan.id
-
-
-def _dispatch(pe, plan_id, **kwargs):
-    with pe.unit_of_work("tester") as uow:
-        return plan_dispatch(uow, plan_id, **kwargs)
-
-
-def _instances(pe, **where):
-    with pe.read() as s:
-        query = select(Instance)
-        for name, value in where.items():
-            query = query.where(getattr(Instance, name) == value)
-        return s.scalars(query).all()
-
-
-def _count(pe, model=Instance) -> int:
-    with pe.read() as s:
-        return s.scalar(select(func.count()).select_from(model))
+_setup, _dispatch, _instances, _count = setup_province, dispatch, instances, count
 
 
 def test_every_unit_gets_exactly_its_instances(pe):

@@ -1,0 +1,194 @@
+"""Keeping ``tracking`` rows and their parents' counters up to date from engine hooks.
+
+Where an instance is (its phase) is read from the human tasks a step opens, by element id, so
+that every process of the library — and a department's own version of one — is followed the
+same way, without loading workflows:
+
+* ``tiep_nhan`` open → "new" (chưa tiếp nhận);
+* ``tham_dinh_bao_cao`` open → "submitted" (the report is with the assigning unit);
+* ``ky_duyet`` open, or the instance completed → "approved" (hoàn thành);
+* any other task → "working"; coming back to work from "submitted" without a later deadline is
+  a return ("returned", bị trả lại), which lasts until the report is submitted again.
+An opened task with a later deadline than the instance's (its deadline boundary timer, reset by
+``gia_han``) is an extension: ``due_at`` moves, ``original_due_at`` keeps the first one. A plan
+amendment moves it explicitly (``workflows.cascade.amend``) with ``move_due``.
+
+Counters: each child contributes (accepted, submitted, approved, late) ∈ {0, 1}⁴; an event
+changes the parent's ``n_*`` by the difference, with one UPDATE: O(1) whatever the siblings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine import InstancesStarted, StepSaved, UnitOfWork, insert_rows
+from workflows.org.models import OrgUnit
+from workflows.tracking.models import Tracking
+
+PHASE_OF_STEP = {"tiep_nhan": "new", "tham_dinh_bao_cao": "submitted", "ky_duyet": "approved"}
+OPEN_PHASES = ("new", "working", "submitted", "returned")
+COUNTERS = ("n_accepted", "n_submitted", "n_approved", "n_late")
+_CODE_CHUNK = 1_000
+
+
+def install(pe: Any) -> None:
+    """Register the tracking hooks (once per engine)."""
+    for name, hook in (("instances_started", on_instances_started), ("step_saved", on_step_saved)):
+        hooks = getattr(pe.hooks, name)
+        if hook not in hooks:
+            hooks.append(hook)
+
+
+def plan_id_of(plan_key: str | None) -> int | None:
+    if not plan_key or not plan_key.startswith("plan:"):
+        return None
+    try:
+        return int(plan_key.removeprefix("plan:"))
+    except ValueError:
+        return None
+
+
+def contribution(phase: str, late: bool) -> tuple[int, int, int, int]:
+    """What one child adds to its parent's (n_accepted, n_submitted, n_approved, n_late)."""
+    if phase == "cancelled":
+        return (0, 0, 0, 0)
+    return (int(phase != "new"), int(phase in ("submitted", "approved")), int(phase == "approved"), int(late))
+
+
+def _phase_at_start(open_tasks: list[tuple[str, datetime | None]], completed: bool) -> str:
+    if completed:
+        return "approved"
+    phases = {PHASE_OF_STEP.get(element, "working") for element, _ in open_tasks}
+    return "new" if "new" in phases or not phases else "working"
+
+
+def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
+    """One tracking row per dispatched instance (plan work), one INSERT for the whole batch."""
+    picked = [(i, c, plan_id_of(c.plan_key)) for i, c in zip(started.instance_ids, started.children, strict=True)]
+    picked = [(i, c, plan) for i, c, plan in picked if plan is not None]
+    if not picked:
+        return
+    unit_ids = _unit_ids(uow, sorted({c.unit_code for _, c, _ in picked}))
+    phase = _phase_at_start(started.open_tasks, started.completed)
+    now = uow.now
+    accepted = now if phase != "new" else None
+    completed = now if phase == "approved" else None
+    insert_rows(
+        uow.session, Tracking.__table__,
+        shared={"process_key": started.process_key, "phase": phase, "original_due_at": None, "accepted_at": accepted,
+                "submitted_at": None, "completed_at": completed, "signed_at": None, "late": False, "returns": 0,
+                "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0},
+        columns=("instance_id", "parent_id", "plan_id", "task_key", "period", "unit_id", "unit_code", "due_at"),
+        values=[(i, c.parent_id, plan, c.task_key, c.period, unit_ids.get(c.unit_code), c.unit_code, c.due_at) for i, c, plan in picked],
+    )  # fmt: skip
+    per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
+    delta = contribution(phase, False)
+    for parent_id, count in per_parent.items():
+        changes = {"n_children": Tracking.n_children + count}
+        changes.update({name: getattr(Tracking, name) + d * count for name, d in zip(COUNTERS, delta, strict=True) if d})
+        uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(**changes))
+
+
+def _unit_ids(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for first in range(0, len(codes), _CODE_CHUNK):
+        chunk = codes[first : first + _CODE_CHUNK]
+        found.update((code, unit_id) for code, unit_id in uow.session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.in_(chunk))))
+    return found
+
+
+def on_step_saved(uow: UnitOfWork, saved: StepSaved) -> None:
+    row = uow.session.get(Tracking, saved.instance.id)
+    if row is None:
+        return  # not dispatched plan work
+    before = contribution(row.phase, row.late)
+    advance(row, saved, uow.now)
+    apply_to_parent(uow, row, before)
+
+
+def advance(row: Tracking, saved: StepSaved, now: datetime) -> None:
+    """Move ``row`` along after a step (see the module docstring)."""
+    if saved.instance.status == "cancelled":
+        row.phase = "cancelled"
+        return
+    later = [t.due_at for t in saved.opened if t.due_at is not None and (row.due_at is None or t.due_at > row.due_at)]
+    if later:
+        move_due(row, max(later))
+    phase = _phase_after(row.phase, [t.element_id for t in saved.opened], saved.instance.status == "completed", bool(later))
+    if phase != row.phase:
+        if row.accepted_at is None and phase != "new":
+            row.accepted_at = now
+        if phase == "submitted":
+            row.submitted_at = now
+        if phase == "returned":
+            row.returns += 1
+        if phase == "approved":
+            row.completed_at = row.submitted_at or now
+        row.phase = phase
+    judge_lateness(row, now)
+
+
+def move_due(row: Tracking, due: datetime | None) -> None:
+    """A new deadline (extension or amendment); the first one stays in ``original_due_at``."""
+    if due == row.due_at:
+        return
+    if row.original_due_at is None:
+        row.original_due_at = row.due_at
+    row.due_at = due
+    row.extensions += 1
+
+
+def judge_lateness(row: Tracking, now: datetime) -> None:
+    if row.phase == "approved":
+        row.late = row.due_at is not None and row.completed_at is not None and row.completed_at > row.due_at
+    elif row.phase != "cancelled":
+        row.late = row.due_at is not None and now >= row.due_at
+
+
+def _phase_after(phase: str, opened: list[str], completed: bool, extended: bool) -> str:
+    if completed:
+        return "approved"
+    if not opened:
+        return phase
+    phases = [PHASE_OF_STEP.get(element, "working") for element in opened]
+    for wanted in ("approved", "submitted", "new"):
+        if wanted in phases:
+            return wanted
+    if phase == "submitted" and not extended:
+        return "returned"
+    return "returned" if phase == "returned" else "working"
+
+
+def apply_to_parent(uow: UnitOfWork, row: Tracking, before: tuple[int, int, int, int]) -> None:
+    """Add the change of ``row``'s contribution since ``before`` to its parent's counters."""
+    after = contribution(row.phase, row.late)
+    if row.parent_id is None or after == before:
+        return
+    changes = {name: getattr(Tracking, name) + (a - b) for name, a, b in zip(COUNTERS, after, before, strict=True) if a != b}
+    uow.session.flush()
+    uow.session.execute(update(Tracking).where(Tracking.instance_id == row.parent_id).values(**changes))
+
+
+def mark_overdue(uow: UnitOfWork, now: datetime | None = None, *, limit: int = 10_000) -> int:
+    """Set ``late`` on open work whose deadline has passed with no step to notice it (e.g. never
+    accepted), and count it into the parents; set-based, idempotent. Returns rows marked."""
+    now = now or uow.now
+    rows = uow.session.execute(
+        select(Tracking.instance_id, Tracking.parent_id)
+        .where(Tracking.late.is_(False), Tracking.phase.in_(OPEN_PHASES), Tracking.due_at <= now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return 0
+    ids = [r.instance_id for r in rows]
+    for first in range(0, len(ids), _CODE_CHUNK):
+        uow.session.execute(update(Tracking).where(Tracking.instance_id.in_(ids[first : first + _CODE_CHUNK])).values(late=True))
+    for parent_id, count in Counter(r.parent_id for r in rows if r.parent_id is not None).items():
+        uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(n_late=Tracking.n_late + count))
+    uow.audit("overdue_marked", data={"count": len(ids), "as_of": now.isoformat()})
+    return len(ids)
