@@ -302,9 +302,10 @@ def _register_command_groups() -> None:
     from giaoviec.dispatch_cli import dispatch, open_periods
     from giaoviec.org_cli import org
     from giaoviec.plan_cli import plan
+    from giaoviec.status_cli import status
     from giaoviec.timeframe_cli import timeframe
 
-    for group in (org, plan, timeframe):
+    for group in (org, plan, timeframe, status):
         main.add_command(group)
     plan.add_command(dispatch)
     plan.add_command(open_periods)

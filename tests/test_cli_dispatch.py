@@ -41,3 +41,36 @@ def test_dispatch_refused_then_dry_run_then_dispatch(db_url, tmp_path):
     # Every 2026 period had started by the time of dispatch (the wall clock is later in 2026), so
     # nothing waits; a sweep at any instant opens nothing new.
     assert run(db_url, "plan", "open-periods", "--now", "2026-12-31T23:00:00+07:00").stdout.strip() == "opened=0 created=0 skipped=0"
+
+
+def test_status_counts_and_on_time_rate(db_url, tmp_path):
+    run(db_url, "org", "demo", "--communes", "1")
+    run(db_url, "deploy", "bpmn/giao_nhiem_vu.bpmn", "bpmn/phoi_hop.bpmn", "bpmn/xa_phuong_trien_khai.bpmn")
+    run(db_url, "org", "external", "Sở KH&CN")
+    run(db_url, "org", "alias", "HP.VP", "Đơn vị CNTT")
+    path = tmp_path / "phu_luc_2.xlsx"
+    path.write_bytes(formal_xlsx())
+    plan_id = run(db_url, "plan", "import", str(path), "--year", "2026").stdout.strip()
+    total = json.loads(run(db_url, "plan", "dispatch", plan_id, "--json").stdout)["created"]
+
+    status = json.loads(run(db_url, "status", "--plan", plan_id, "--now", "2026-03-02T08:00:00+07:00", "--json").stdout)
+    assert (status["total"], status["statuses"]["chua_tiep_nhan"], status["on_time_rate"]) == (total, total, None)
+    assert list(status["statuses"]) == [
+        "chua_tiep_nhan", "dang_thuc_hien_trong_han", "dang_thuc_hien_qua_han", "cho_duyet", "bi_tra_lai",
+        "hoan_thanh_dung_han", "hoan_thanh_qua_han", "da_huy",
+    ]  # fmt: skip
+
+    [ward_task] = [t for t in json.loads(run(db_url, "tasks", "--unit", "HP.X001", "--json").stdout) if t["element_id"] == "tiep_nhan"][:1]
+    run(db_url, "complete", ward_task["id"])
+    ward = json.loads(run(db_url, "status", "--plan", plan_id, "--unit", "HP.X001", "--now", "2026-03-02T08:00:00+07:00", "--json").stdout)
+    assert ward["statuses"]["dang_thuc_hien_trong_han"] == 1 and ward["statuses"]["chua_tiep_nhan"] == ward["total"] - 1
+    # A year later everything open is overdue: nothing on time, and the rate counts every item.
+    late = json.loads(run(db_url, "status", "--plan", plan_id, "--now", "2027-06-01T00:00:00+07:00", "--json").stdout)
+    assert late["on_time_rate"] == 0.0 and late["counted"] > 0 and late["on_time"] == 0
+
+    text = run(db_url, "status", "--plan", plan_id).stdout
+    assert "Chưa tiếp nhận:" in text and "Tỷ lệ hoàn thành đúng hạn" in text
+    missing = run(db_url, "status", "--plan", "999", check=False)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    unknown = run(db_url, "status", "--plan", plan_id, "--unit", "KHONG_CO", check=False)
+    assert unknown.returncode == 1 and "KHONG_CO" in unknown.stderr
