@@ -192,3 +192,14 @@ def mark_overdue(uow: UnitOfWork, now: datetime | None = None, *, limit: int = 1
         uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(n_late=Tracking.n_late + count))
     uow.audit("overdue_marked", data={"count": len(ids), "as_of": now.isoformat()})
     return len(ids)
+
+
+def reschedule(uow: UnitOfWork, instance_id: Any, due: datetime) -> None:
+    """A deadline set from outside the process (a plan amendment): move it, judge lateness again."""
+    row = uow.session.get(Tracking, instance_id)
+    if row is None:
+        return
+    before = contribution(row.phase, row.late)
+    move_due(row, due)
+    judge_lateness(row, uow.now)
+    apply_to_parent(uow, row, before)
