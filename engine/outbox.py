@@ -135,7 +135,12 @@ def deliver_due(
     pe: ProcessEngine, transport: Transport, now: datetime | None = None, *, limit: int = 100,
     lease: timedelta = DEFAULT_LEASE, backoff: Backoff = Backoff(),
 ) -> DeliveryResult:  # fmt: skip
-    """Claim the due messages, send each, record each outcome with an audit event."""
+    """Claim the due messages, send each, record each outcome with an audit event.
+
+    An exception that is not a ``DeliveryError`` propagates: the message that raised it keeps its
+    lease (one that breaks the transport every time is failed after ``max_attempts`` claims) and
+    the messages not yet tried are released at once.
+    """
     claimed_at = now or pe.clock.now()
     # Outcomes are stamped when they happen, unless the caller fixed the instant.
     stamp = (lambda: now) if now is not None else pe.clock.now
