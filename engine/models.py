@@ -285,3 +285,23 @@ class AuditSeal(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime]
+
+
+class WorkerHeartbeat(Base):
+    """One row per worker process: who is sweeping, since when, last seen, how many sweeps.
+
+    An operator sees a stalled worker (``last_seen`` old, ``status`` still "running"); a worker
+    stopped by SIGTERM says "stopped". Correctness never depends on it: claims are row locks and
+    every step is fenced by the instance's ``version``.
+    """
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    sweeps: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -7,16 +7,13 @@ after the server has answered DATA, i.e. after the handler stored the message.
 from __future__ import annotations
 
 import smtplib
-import socket
 import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
@@ -30,67 +27,13 @@ from engine.outbox import (
     deliver_due,
     failed_messages,
 )
+from tests.fixtures.smtp import SENDER, Server
 from workflows.notify import SmtpConfig, SmtpTransport, build_message, classify, message_id
 
-SENDER = "Sở GDĐT Hải Phòng <noreply@haiphong.edu.vn>"
 SUBJECT = "Nhắc việc: Báo cáo quý II — hạn 15/07/2026"
 TEXT = "Kính gửi Trường THPT Ngô Quyền,\n\nĐề nghị nộp báo cáo quý II trước ngày 15/07/2026.\nTrân trọng & <cảm ơn>."
 LINK = "https://giaoviec.haiphong.edu.vn/tasks/42?tab=report&x=1"
 BAD = "khong-ton-tai@haiphong.edu.vn"
-
-
-class Mailbox:
-    """The server's side: every message received, and addresses to refuse at RCPT."""
-
-    def __init__(self) -> None:
-        self.received: list = []
-        self.refuse: dict[str, str] = {}
-        self.ehlos = 0
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.ehlos += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.received[-1].raw = envelope.content  # type: ignore[attr-defined]
-        return "250 OK"
-
-    def message_ids(self) -> Counter[str]:
-        return Counter(m["Message-ID"] for m in self.received)
-
-
-class Server:
-    """An aiosmtpd server on a port of its own that a test can stop and start again."""
-
-    def __init__(self, **smtp_options) -> None:
-        with socket.socket() as probe:  # aiosmtpd 1.4 cannot bind port 0 itself
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.mailbox = Mailbox()
-        self.options = smtp_options
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(
-            self.mailbox, hostname="127.0.0.1", port=self.port, **self.options
-        )
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def config(self, userinfo: str = "") -> SmtpConfig:
-        return SmtpConfig.from_url(f"smtp://{userinfo}127.0.0.1:{self.port}?timeout=5", SENDER)
 
 
 @pytest.fixture

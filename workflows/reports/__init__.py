@@ -1,0 +1,1 @@
+"""Reports (báo cáo): versioned, hashed reports with attachments, consolidation and XLSX export."""

@@ -1,0 +1,287 @@
+"""Report versions: created, moved through their statuses, listed and verified.
+
+A version is never edited. A unit writes version 1, 2, 3… of its report for an instance; a new
+version may follow a draft or a returned report, never one under review or approved. Statuses
+move draft → submitted → returned | approved, on the newest version only; the move is a
+conditional UPDATE (``WHERE status = <the status read>``), so of two reviewers acting at once
+one wins and the other gets ``ConflictError``.
+
+When a unit's own report is approved its figures become indicator figures
+(``workflows.indicators.figures.report_figure``) for the figures that name an indicator of the
+plan. A consolidated report's figures are not recorded: they are the sums of its children's,
+which are recorded when the children's reports are approved; recording the sum as the ward's own
+figure would count every school twice in ``roll_up``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork
+from engine.messages import register
+from workflows.indicators.figures import report_figure
+from workflows.indicators.models import Indicator
+from workflows.org.models import OrgUnit
+from workflows.plans.models import Plan
+from workflows.reports.blobs import clean_filename, store_blob
+from workflows.reports.inputs import (
+    MAX_ATTACHMENTS,
+    FigureInput,
+    ReportInput,
+    content_hash,
+    normalise_text,
+)
+from workflows.reports.models import Blob, Report, ReportAttachment
+
+__all__ = [
+    "FigureInput", "ReportInput", "history", "latest", "new_version", "plan_id_of", "plan_indicators", "report_hash",
+    "resolve_indicator", "set_status", "verify",
+]  # fmt: skip
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("submitted",),
+    "submitted": ("returned", "approved"),
+}
+NEW_VERSION_AFTER = ("draft", "returned")
+MAX_NOTE_CHARS = 5_000
+
+register({
+    "report_not_found": ("Không tìm thấy báo cáo {id}.", "No report {id}."),
+    "report_bad_transition": (
+        "Báo cáo phiên bản {version} đang ở trạng thái {current}; không thể chuyển sang {target} (được phép: {allowed}).",
+        "Report version {version} is {current}; it cannot become {target} (allowed: {allowed}).",
+    ),
+    "report_not_latest": (
+        "Phiên bản {version} không phải phiên bản mới nhất (phiên bản {latest}); chỉ phiên bản mới nhất được nộp hoặc xem xét.",
+        "Version {version} is not the newest (version {latest}); only the newest version can be submitted or reviewed.",
+    ),
+    "report_locked": (
+        "Báo cáo phiên bản {version} đang ở trạng thái {current}; chỉ tạo phiên bản mới sau bản dự thảo hoặc bản bị trả lại.",
+        "Report version {version} is {current}; a new version may only follow a draft or a returned report.",
+    ),
+    "report_hash_mismatch": (
+        "Nội dung báo cáo phiên bản {version} không khớp mã băm đã lưu; có thể đã bị sửa ngoài hệ thống.",
+        "Report version {version} does not match its stored hash; it may have been altered outside the application.",
+    ),
+})  # fmt: skip
+
+
+def latest(
+    session: Session, instance_id: uuid.UUID, *, statuses: Iterable[str] | None = None
+) -> Report | None:
+    """The newest version of the instance's report (among ``statuses`` if given)."""
+    query = select(Report).where(Report.instance_id == instance_id)
+    if statuses is not None:
+        query = query.where(Report.status.in_(list(statuses)))
+    return session.scalars(query.order_by(Report.version.desc()).limit(1)).first()
+
+
+def history(session: Session, instance_id: uuid.UUID) -> list[Report]:
+    """Every version of the instance's report, oldest first."""
+    return list(
+        session.scalars(
+            select(Report).where(Report.instance_id == instance_id).order_by(Report.version)
+        )
+    )
+
+
+def report_hash(report: Report) -> str:
+    """The hash of the report's content as stored now (compare with ``content_hash``)."""
+    return content_hash(report.ket_qua, report.kho_khan, report.kien_nghi, report.figures,
+                        [a.sha256 for a in report.attachments])  # fmt: skip
+
+
+def verify(report: Report, session: Session | None = None) -> bool:
+    """Whether the stored content still matches its hash; with a session, the files' bytes too."""
+    if report_hash(report) != report.content_hash:
+        return False
+    if session is None:
+        return True
+    for attachment in report.attachments:
+        data = session.scalar(select(Blob.data).where(Blob.sha256 == attachment.sha256))
+        if data is None or hashlib.sha256(data).hexdigest() != attachment.sha256:
+            return False
+    return True
+
+
+def new_version(
+    uow: UnitOfWork, instance: Instance, report_input: ReportInput, *, status: str = "draft"
+) -> Report:
+    """Add the next version of the instance's report, as a draft or already submitted."""
+    if status not in ("draft", "submitted"):
+        raise BadData(
+            detail=f"phiên bản mới phải là draft hoặc submitted / a new version is draft or submitted, not {status!r}"
+        )
+    session = uow.session
+    previous = latest(session, instance.id)
+    if previous is not None and previous.status not in NEW_VERSION_AFTER:
+        raise InvalidState("report_locked", version=previous.version, current=previous.status)
+    files = _attachments(uow, instance, report_input.attachments)
+    figures = [f.as_json() for f in report_input.figures]
+    digest = content_hash(
+        report_input.ket_qua,
+        report_input.kho_khan,
+        report_input.kien_nghi,
+        figures,
+        [b.sha256 for _, b in files],
+    )
+    consolidated = (
+        list(report_input.consolidated_from) if report_input.consolidated_from is not None else None
+    )
+    report = Report(
+        instance_id=instance.id, version=previous.version + 1 if previous else 1, unit_code=instance.unit_code or "",
+        plan_id=plan_id_of(session, instance), task_key=instance.task_key, period=instance.period,
+        ket_qua=report_input.ket_qua, kho_khan=report_input.kho_khan, kien_nghi=report_input.kien_nghi,
+        figures=figures, content_hash=digest, status=status, created_at=uow.now, created_by=uow.actor,
+        consolidated_from=consolidated,
+        attachments=[ReportAttachment(sha256=blob.sha256, filename=name, media_type=blob.media_type, size=blob.size)
+                     for name, blob in files],
+    )  # fmt: skip
+    if status == "submitted":
+        report.submitted_at, report.submitted_by = uow.now, uow.actor
+    session.add(report)
+    session.flush()  # a concurrent version with the same number fails here: ConflictError at commit
+    uow.audit("report_version_created", instance_id=instance.id, subject=f"report {report.id}",
+              data={"version": report.version, "hash": digest, "status": status,
+                    "attachments": [b.sha256 for _, b in files], "consolidated_from": consolidated})  # fmt: skip
+    return report
+
+
+def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None = None) -> Report:
+    """Submit, return (a reason is required) or approve the newest version; returns it, updated."""
+    session = uow.session
+    current = session.get(Report, report.id)
+    if current is None:
+        raise NotFound("report_not_found", id=report.id)
+    allowed = TRANSITIONS.get(current.status, ())
+    if status not in allowed:
+        raise InvalidState("report_bad_transition", version=current.version, current=current.status, target=status,
+                           allowed=", ".join(allowed) or "—")  # fmt: skip
+    newest = session.scalar(
+        select(func.max(Report.version)).where(Report.instance_id == current.instance_id)
+    )
+    if newest != current.version:
+        raise InvalidState("report_not_latest", version=current.version, latest=newest)
+    if not verify(current):
+        raise InvalidState("report_hash_mismatch", version=current.version)
+    note = normalise_text(note) if note else None
+    if status == "returned" and not note:
+        raise BadData(detail="cần nêu lý do trả lại / a reason is required to return a report")
+    if note and len(note) > MAX_NOTE_CHARS:
+        raise BadData(
+            detail=f"ý kiến dài {len(note)} ký tự, tối đa {MAX_NOTE_CHARS} / the note is too long"
+        )
+    if status == "submitted":
+        values = {"submitted_at": uow.now, "submitted_by": uow.actor}
+    else:
+        values = {"reviewed_at": uow.now, "reviewed_by": uow.actor, "review_note": note}
+    changed = session.execute(
+        update(Report)
+        .where(Report.id == current.id, Report.status == current.status)
+        .values(status=status, **values)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(id=f"báo cáo {current.id}")
+    recorded = (
+        _record_figures(uow, current)
+        if status == "approved" and current.consolidated_from is None
+        else 0
+    )
+    uow.audit(f"report_{status}", instance_id=current.instance_id, subject=f"report {current.id}",
+              data={"version": current.version, "hash": current.content_hash, "note": note, "figures_recorded": recorded})  # fmt: skip
+    return current
+
+
+def plan_indicators(
+    session: Session, plan_id: int | None
+) -> tuple[dict[int, Indicator], dict[str, Indicator]]:
+    """The plan's indicators by id and by code (their STT)."""
+    if plan_id is None:
+        return {}, {}
+    indicators = session.scalars(select(Indicator).where(Indicator.plan_id == plan_id)).all()
+    return {i.id: i for i in indicators}, {i.stt.strip(): i for i in indicators}
+
+
+def resolve_indicator(
+    figure: FigureInput, by_id: dict[int, Indicator], by_code: dict[str, Indicator]
+) -> Indicator | None:
+    """The plan's indicator a figure names (by id first, then by code), or ``None``."""
+    if figure.indicator_id is not None:
+        return by_id.get(figure.indicator_id)
+    return by_code.get(figure.code.strip()) if figure.code else None
+
+
+def plan_id_of(session: Session, instance: Instance) -> int | None:
+    """The plan an instance was dispatched from (``plan_key`` "plan:<id>"), if it still exists."""
+    key = instance.plan_key or ""
+    if not key.startswith("plan:") or not key.removeprefix("plan:").isdigit():
+        return None
+    plan_id = int(key.removeprefix("plan:"))
+    return plan_id if session.get(Plan, plan_id) is not None else None
+
+
+def _attachments(
+    uow: UnitOfWork, instance: Instance, items: Sequence[tuple[str, bytes] | str]
+) -> list[tuple[str, Blob]]:
+    """Store new files and find kept ones: ``(filename, blob)``, one per content."""
+    chosen: dict[str, tuple[str, Blob]] = {}
+    earlier: dict[str, str] | None = None
+    for item in items:
+        if isinstance(item, str):
+            # Only a file of this instance's own earlier versions: a hash alone must never reach
+            # another unit's files.
+            if earlier is None:
+                earlier = _earlier_attachments(uow.session, instance.id)
+            name = earlier.get(item)
+            blob = uow.session.get(Blob, item) if name is not None else None
+            if name is None or blob is None:
+                raise BadData(detail=f"tệp {item[:12]}… không thuộc phiên bản trước nào của báo cáo này / "
+                                     f"file {item[:12]}… is not attached to an earlier version of this report")  # fmt: skip
+            chosen.setdefault(item, (name, blob))
+        else:
+            filename, content = item
+            name = clean_filename(filename)
+            blob = store_blob(uow.session, content, filename=name, now=uow.now)
+            chosen.setdefault(blob.sha256, (name, blob))
+    if len(chosen) > MAX_ATTACHMENTS:
+        raise BadData(
+            detail=f"tối đa {MAX_ATTACHMENTS} tệp đính kèm / at most {MAX_ATTACHMENTS} attachments"
+        )
+    return list(chosen.values())
+
+
+def _earlier_attachments(session: Session, instance_id: uuid.UUID) -> dict[str, str]:
+    """sha256 → the file's name in the newest version that has it."""
+    rows = session.execute(
+        select(ReportAttachment.sha256, ReportAttachment.filename)
+        .join(Report, Report.id == ReportAttachment.report_id)
+        .where(Report.instance_id == instance_id)
+        .order_by(Report.version)
+    )
+    return {sha: name for sha, name in rows}
+
+
+def _record_figures(uow: UnitOfWork, report: Report) -> int:
+    """Record the approved report's figures that name an indicator of its plan; how many."""
+    by_id, by_code = plan_indicators(uow.session, report.plan_id)
+    named: list[tuple[FigureInput, Indicator]] = []
+    for figure in map(FigureInput.from_json, report.figures):
+        indicator = resolve_indicator(figure, by_id, by_code)
+        if indicator is not None:
+            named.append((figure, indicator))
+    if not named:
+        return 0
+    unit = uow.session.scalars(select(OrgUnit).where(OrgUnit.code == report.unit_code)).first()
+    if unit is None:
+        raise NotFound("unit_not_found", code=report.unit_code)
+    plan = uow.session.get(Plan, report.plan_id)
+    period = report.period or str(plan.year if plan else "")
+    for figure, indicator in named:
+        report_figure(uow, indicator.id, unit.id, period, figure.numerator, figure.denominator,
+                      note=f"báo cáo {report.id}, phiên bản {report.version}")  # fmt: skip
+    return len(named)
