@@ -125,6 +125,7 @@ class _Planner:
         assert issuer is not None
         self.issuer = issuer
         self._groups: dict[str, list[OrgUnit]] = {}
+        self._communes: dict[int, OrgUnit | None] = {}  # held here: the session keeps no strong references
         self.batches: dict[tuple[str, str, str], _Batch] = {}
         self.keys: set[str] = set()
         self.external: dict[str, None] = {}
@@ -168,7 +169,7 @@ class _Planner:
             self.external[unit.code] = None
             return
         if unit.kind in _SCHOOL_KINDS:
-            ward = self.session.get(OrgUnit, unit.parent_id) if unit.parent_id is not None else None
+            ward = self._commune(unit.parent_id)
             if ward is None:
                 return
             unit, process = ward, PROCESS_WARD
@@ -183,6 +184,14 @@ class _Planner:
             period=period_key, due_at=due,
         ))  # fmt: skip
         batch.kinds.append(unit.kind)
+
+
+    def _commune(self, unit_id: int | None) -> OrgUnit | None:
+        if unit_id is None:
+            return None
+        if unit_id not in self._communes:
+            self._communes[unit_id] = self.session.get(OrgUnit, unit_id)
+        return self._communes[unit_id]
 
 
 def _split_periods(task: PlanTask, year: int, today: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -1,0 +1,134 @@
+"""The worker: each sweep fires due timers, opens due periods, marks overdue work, runs the day's
+urging, delivers the outbox, and records a heartbeat. APScheduler drives the loop.
+
+Safety without coordination between workers:
+* Timers: ``engine.fire_due_timers`` claims instances with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL)
+  or under SQLite's single writer; the row lock is the lease, held by the step's transaction. A
+  worker that stalls or dies loses its connection, its transaction rolls back and the timer is
+  still due. The fence is the instance's ``version``: a step computed from version v commits
+  only if the row is still at v (``ConflictError`` otherwise), so a stale step never applies.
+* Outbox: claimed with an explicit lease (``engine.outbox``); a message sent by a worker that died
+  before recording it is resent after the lease with the same Message-ID (an exact resend).
+* Urging runs at most once per province and local day (``escalation_run``), so a second sweep at
+  the same instant sends nothing new.
+Nothing is sent from inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine import ProcessEngine, fire_due_timers
+from engine.models import WorkerHeartbeat
+from engine.outbox import Transport, deliver_due
+from workflows.cascade.dispatch import open_due_periods
+from workflows.tracking.follow import mark_overdue
+
+log = logging.getLogger(__name__)
+
+TIMER_BATCH = 100  # instances per transaction: short locks, steady progress
+MAX_TIMER_BATCHES = 200  # one sweep never runs forever; the next one continues
+
+
+@dataclass
+class SweepReport:
+    timers_fired: int = 0
+    timer_failures: int = 0
+    periods_opened: int = 0
+    instances_created: int = 0
+    marked_overdue: int = 0
+    notices: int = 0
+    digests: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class Worker:
+    def __init__(self, pe: ProcessEngine, *, transport: Callable[[], Transport] | None = None, worker_id: str | None = None,
+                 base_url: str = "http://localhost:5000") -> None:  # fmt: skip
+        self.pe = pe
+        self.transport = transport
+        self.base_url = base_url
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = pe.clock.now()
+
+    def sweep(self, now: datetime | None = None) -> SweepReport:
+        """One pass as of ``now`` (default: the clock); each part in its own transaction(s)."""
+        now = now or self.pe.clock.now()
+        report = SweepReport()
+        for _ in range(MAX_TIMER_BATCHES):
+            result = fire_due_timers(self.pe, now, TIMER_BATCH, actor="worker")
+            report.timers_fired += result.fired
+            report.timer_failures += result.failed
+            if result.instances + result.failed < TIMER_BATCH:
+                break
+        with self.pe.unit_of_work("worker", now=now) as uow:
+            opened = open_due_periods(uow, now)
+            report.periods_opened, report.instances_created = opened.opened, opened.created
+        with self.pe.unit_of_work("worker", now=now) as uow:
+            report.marked_overdue = mark_overdue(uow, now)
+        self._urge(now, report)
+        if self.transport is not None:
+            delivered = deliver_due(self.pe, self.transport(), now)
+            report.sent, report.retried, report.failed = delivered.sent, delivered.retried, delivered.failed
+        self.heartbeat(now, "running")
+        self.pe.seal_audit_quietly()
+        return report
+
+    def _urge(self, now: datetime, report: SweepReport) -> None:
+        from workflows.escalation.run import run_escalations
+
+        with self.pe.unit_of_work("worker", now=now) as uow:
+            urged = run_escalations(uow, now, base_url=self.base_url)
+        report.notices, report.digests = urged.notices, urged.digests
+
+    def heartbeat(self, now: datetime, status: str, error: str | None = None) -> None:
+        """Upsert this worker's row; a failure here never stops the worker."""
+        try:
+            with self.pe.write_session() as session, session.begin():
+                row = session.get(WorkerHeartbeat, self.worker_id)
+                if row is None:
+                    session.add(WorkerHeartbeat(worker_id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+                                                started_at=self.started_at, last_seen=now, sweeps=1, status=status, last_error=error))  # fmt: skip
+                else:
+                    session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == self.worker_id).values(
+                        last_seen=now, sweeps=WorkerHeartbeat.sweeps + int(status == "running"), status=status, last_error=error))  # fmt: skip
+        except SQLAlchemyError as exc:
+            log.warning("heartbeat not recorded: %s", exc)
+
+    def run_forever(self, poll_seconds: float = 2.0) -> None:
+        """Sweep every ``poll_seconds`` until SIGTERM/SIGINT; the sweep in progress finishes first."""
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        scheduler.add_job(self._safe_sweep, "interval", seconds=poll_seconds, next_run_time=self.pe.clock.now())
+
+        def stop(signum: int, frame: Any) -> None:
+            log.info("signal %s: stopping after the current sweep", signum)
+            scheduler.shutdown(wait=True)  # the sweep in progress ends before "stopped" is written
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        scheduler.start()
+        self.heartbeat(self.pe.clock.now(), "stopped")
+
+    def _safe_sweep(self) -> None:
+        try:
+            self.sweep()
+        except Exception as exc:  # noqa: BLE001 — a failed sweep is logged and retried at the next tick
+            log.exception("sweep failed")
+            self.heartbeat(self.pe.clock.now(), "running", error=f"{type(exc).__name__}: {exc}"[:2000])
