@@ -304,9 +304,9 @@ def _register_command_groups() -> None:
     from giaoviec.plan_cli import plan
     from giaoviec.status_cli import status
     from giaoviec.timeframe_cli import timeframe
-    from giaoviec.worker_cli import worker
+    from giaoviec.worker_cli import mail_failures, worker
 
-    for group in (org, plan, timeframe, status, worker):
+    for group in (org, plan, timeframe, status, worker, mail_failures):
         main.add_command(group)
     plan.add_command(dispatch)
     plan.add_command(open_periods)

@@ -50,3 +50,23 @@ def _transport() -> Callable[[], Transport] | None:
     except ValueError as exc:
         raise BadData(detail=f"cấu hình thư điện tử / mail settings: {exc}") from None
     return lambda: SmtpTransport(config)
+
+
+@click.command("mail-failures")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handled
+def mail_failures(ctx: Context, as_json: bool) -> None:
+    """Thư không gửi được (đã bỏ cuộc), mới nhất trước: người nhận, lỗi, số lần thử."""
+    from engine.outbox import failed_messages
+
+    with ctx.engine.read() as session:
+        rows = [{"id": str(m.id), "kind": m.kind, "recipient": m.recipient, "attempts": m.attempts,
+                 "created_at": m.created_at.isoformat(), "error": m.last_error,
+                 "subject": (m.payload or {}).get("subject")} for m in failed_messages(session)]  # fmt: skip
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['created_at']}  {row['recipient']}  ({row['attempts']} lần): {row['error']}")
+    click.echo(f"Tổng: {len(rows)} thư không gửi được")

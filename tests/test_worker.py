@@ -175,3 +175,23 @@ def test_four_workers_on_postgresql_fire_10000_timers_exactly_once(db_url, pe):
     assert len(fired) == n and set(fired.values()) == {1}
     assert _count(pe, HumanTask, HumanTask.element_id == "after") == n
     assert len(beats) == 4 and {b.status for b in beats} == {"stopped"}
+
+
+def test_a_refused_address_is_a_permanent_failure_shown_to_admins(db_url, pe, clock, monkeypatch):
+    server = Server()
+    server.mailbox.refuse["sai-dia-chi@demo.giaoviec.vn"] = "550 5.1.1 Không có hộp thư này"
+    server.start()
+    try:
+        with pe.unit_of_work("tester") as uow:
+            add_outbox_message(uow, "email", {"subject": "Đôn đốc: báo cáo quý I", "text": "Kính gửi thầy/cô"}, recipient="sai-dia-chi@demo.giaoviec.vn")
+            add_outbox_message(uow, "email", {"subject": "Đôn đốc: báo cáo quý I", "text": "Kính gửi thầy/cô"}, recipient="dung@demo.giaoviec.vn")
+        monkeypatch.setenv("GIAOVIEC_SMTP_URL", f"smtp://127.0.0.1:{server.port}?timeout=5")
+        monkeypatch.setenv("GIAOVIEC_MAIL_FROM", SENDER)
+        report = json.loads(run(db_url, "worker", "--once", "--now", clock.now().isoformat(), "--json").stdout)
+    finally:
+        server.stop()
+    assert (report["sent"], report["failed"]) == (1, 1)
+    [failure] = json.loads(run(db_url, "mail-failures", "--json").stdout)
+    assert failure["recipient"] == "sai-dia-chi@demo.giaoviec.vn" and "550" in failure["error"]
+    assert "Tổng: 1 thư không gửi được" in run(db_url, "mail-failures").stdout
+    assert [m["To"] for m in server.mailbox.received] == ["dung@demo.giaoviec.vn"]
