@@ -195,3 +195,20 @@ def test_a_refused_address_is_a_permanent_failure_shown_to_admins(db_url, pe, cl
     assert failure["recipient"] == "sai-dia-chi@demo.giaoviec.vn" and "550" in failure["error"]
     assert "Tổng: 1 thư không gửi được" in run(db_url, "mail-failures").stdout
     assert [m["To"] for m in server.mailbox.received] == ["dung@demo.giaoviec.vn"]
+
+
+def test_a_timer_fires_within_5_s_of_its_due_time_at_the_default_poll(db_url, pe):
+    due = datetime.now(UTC) + timedelta(seconds=8)  # the worker has started (and polls) before it is due
+    _due_timers(pe, 1, ago=timedelta(hours=1) - (due - datetime.now(UTC)))
+    env = {**os.environ, "GIAOVIEC_DATABASE_URL": db_url}
+    proc = subprocess.Popen([GIAOVIEC, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _count(pe, Timer, Timer.status == "fired") == 1, 60, "the timer to fire")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    with pe.read() as s:
+        [timer] = s.scalars(select(Timer)).all()
+    late = (timer.fired_at - timer.due_at).total_seconds()
+    print(f"\ntimer fired {late:.2f} s after its due time ({db_url.split(':')[0]})")
+    assert 0 <= late <= 5
