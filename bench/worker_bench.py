@@ -11,7 +11,8 @@ throwaway server, ``tests.fixtures.postgres.get_server()``, fsync off), each pha
 migrated database:
 
 1. Timers. ``--timers`` N instances of ``timer_then_task(duration="PT1H")`` (start → one-hour
-   timer → user task), bulk-started 5,000 per unit of work, then
+   timer → user task), bulk-started 5,000 per unit of work (N = 20,000 by default: at 180–360
+   timers/s, 100,000 would take 5–9 minutes per measurement), then
    a. one worker in this process: ``giaoviec.worker.Worker(pe).sweep(t0 + 2 h)`` again and again
       until a sweep fires nothing (one sweep fires at most ``MAX_TIMER_BATCHES`` ×
       ``TIMER_BATCH`` = 200 × 100 instances); timers/s, ms per timer, and the SQL statements per
@@ -46,8 +47,9 @@ migrated database:
    connection, nothing written to the database. "x raw" = ours / raw.
 
 ``--quick``: N = 5,000 timers, 1 and 4 processes, the 10-commune province, M = 200 (both
-databases in about two minutes). ``--profile``: cProfile of extra passes (2,000 timers, the
-heaviest urging instant again a week later, 200 emails); their timings are not used elsewhere.
+databases in under 3 minutes here; the full run takes about 10). ``--profile``: cProfile of
+extra passes (2,000 timers, the urging a week after the last instant, 200 emails); their timings
+are not used elsewhere.
 
 The engine only sees a ``FrozenClock``; the harness times with ``perf_counter``.
 """

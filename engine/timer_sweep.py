@@ -42,13 +42,19 @@ def fire_due_timers(engine: ProcessEngine, now: datetime, limit: int = 200, *, a
     with engine.unit_of_work(actor, now=now) as uow:
         session = uow.session
         no_incident = ~exists().where(Incident.instance_id == Timer.instance_id, Incident.status == "open")
-        candidates = (
-            select(Timer.instance_id).where(_due(now), no_incident).order_by(Timer.due_at).limit(limit).scalar_subquery()
+        # The LIMIT sits on the locking query itself: with SKIP LOCKED each sweeper takes the next
+        # unlocked instances, instead of all of them picking the same oldest ones (a subquery's LIMIT
+        # is applied before locking, so concurrent sweepers would mostly find nothing to claim).
+        claim = (
+            select(Instance.id)
+            .join(Timer, Timer.instance_id == Instance.id)
+            .where(_due(now), no_incident, Instance.status == "running")
+            .order_by(Timer.due_at)
+            .limit(limit)
         )
-        claim = select(Instance.id).where(Instance.id.in_(candidates), Instance.status == "running")
         if session.get_bind().dialect.name == "postgresql":
-            claim = claim.with_for_update(skip_locked=True)
-        for instance_id in session.scalars(claim).all():
+            claim = claim.with_for_update(of=Instance, skip_locked=True)
+        for instance_id in dict.fromkeys(session.scalars(claim).all()):  # an instance with two due timers: once
             still_due = session.scalar(select(exists().where(Timer.instance_id == instance_id, _due(now))))
             if not still_due:
                 continue  # another sweeper fired it between our two reads
