@@ -48,13 +48,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import math
 import os
 import platform
 import pstats
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -66,7 +63,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from bench.engine_bench import settle, timed
-from bench.report import emit, progress, rounded, stats_ms, table
+from bench.report import emit, progress, run_on_databases, stats_ms, table
 from engine import (
     AuditEvent,
     ChildSpec,
@@ -573,35 +570,9 @@ def main(argv: list[str] | None = None) -> int:
         args.n = 1_000 if args.quick else 10_000
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     begun = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="giaoviec-dispatch-bench-"))
     emit(f"giaoviec dispatch benchmark ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, "
          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} at start")  # fmt: skip
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        for kind in kinds:
-            if kind == "postgresql":
-                from tests.fixtures.postgres import PostgresUnavailable
-
-                try:
-                    results[kind] = run(kind, workdir, args)
-                except PostgresUnavailable as exc:
-                    emit(f"\n######## postgresql: skipped, the throwaway server did not start: {exc}")
-                    continue
-            else:
-                results[kind] = run(kind, workdir, args)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for kind, r in results.items():
-        emit(f"\n######## {kind}")
-        report(kind, r)
-    if results:
-        summary(results)
-    elapsed = time.perf_counter() - begun
-    emit(f"\ntotal {elapsed:.0f} s; load average at the end {os.getloadavg()[0]:.2f}")
-    if args.json:
-        blob = rounded({"quick": args.quick, "elapsed_s": elapsed, **results})
-        args.json.write_text(json.dumps(blob, ensure_ascii=False, indent=1, default=str) + "\n")
-    return 0
+    return run_on_databases(kinds, args, "giaoviec-dispatch-bench-", run, report, summary, begun)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,45 @@ def rounded(value: Any, digits: int = 3) -> Any:
     if isinstance(value, (list, tuple)):
         return [rounded(v, digits) for v in value]
     return value
+
+
+def run_on_databases(
+    kinds: Sequence[str], args: Any, prefix: str, run: Any, report: Any, summary: Any, begun: float
+) -> int:
+    """The shared driver of the benches: ``run(kind, workdir, args)`` per database (PostgreSQL
+    skipped with a note when its throwaway server cannot start), then each ``report``, the
+    ``summary``, the total time and the optional ``--json`` file."""
+    import json
+    import os
+    import shutil
+    import tempfile
+    import time
+    from pathlib import Path
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for kind in kinds:
+            if kind == "postgresql":
+                from tests.fixtures.postgres import PostgresUnavailable
+
+                try:
+                    results[kind] = run(kind, workdir, args)
+                except PostgresUnavailable as exc:
+                    emit(f"\n######## postgresql: skipped, the throwaway server did not start: {exc}")
+                    continue
+            else:
+                results[kind] = run(kind, workdir, args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for kind, r in results.items():
+        emit(f"\n######## {kind}")
+        report(kind, r)
+    if results:
+        summary(results)
+    elapsed = time.perf_counter() - begun
+    emit(f"\ntotal {elapsed:.0f} s; load average at the end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        blob = rounded({"quick": args.quick, "elapsed_s": elapsed, **results})
+        args.json.write_text(json.dumps(blob, ensure_ascii=False, indent=1, default=str) + "\n")
+    return 0

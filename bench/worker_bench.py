@@ -60,12 +60,10 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import signal
 import smtplib
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -89,7 +87,7 @@ from bench.dispatch_bench import (
 )
 from bench.dispatch_bench import Databases as ProvinceDatabases
 from bench.engine_bench import sealing_deferred, settle
-from bench.report import emit, progress, rounded, table
+from bench.report import emit, progress, run_on_databases, table
 from engine import (
     AuditEvent,
     ChildSpec,
@@ -694,35 +692,9 @@ def main(argv: list[str] | None = None) -> int:
     args.only = set(args.only.split(","))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     begun = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="giaoviec-worker-bench-"))
     emit(f"giaoviec worker benchmark ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, Python {platform.python_version()}, "
          f"load average {os.getloadavg()[0]:.2f} at start; sweep batch {worker_module.TIMER_BATCH} x {worker_module.MAX_TIMER_BATCHES}")  # fmt: skip
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        for kind in kinds:
-            if kind == "postgresql":
-                from tests.fixtures.postgres import PostgresUnavailable
-
-                try:
-                    results[kind] = run(kind, workdir, args)
-                except PostgresUnavailable as exc:
-                    emit(f"\n######## postgresql: skipped, the throwaway server did not start: {exc}")
-                    continue
-            else:
-                results[kind] = run(kind, workdir, args)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for kind, r in results.items():
-        emit(f"\n######## {kind}")
-        report(kind, r)
-    if results:
-        summary(results)
-    elapsed = time.perf_counter() - begun
-    emit(f"\ntotal {elapsed:.0f} s; load average at the end {os.getloadavg()[0]:.2f}")
-    if args.json:
-        blob = rounded({"quick": args.quick, "elapsed_s": elapsed, **results})
-        args.json.write_text(json.dumps(blob, ensure_ascii=False, indent=1, default=str) + "\n")
-    return 0
+    return run_on_databases(kinds, args, "giaoviec-worker-bench-", run, report, summary, begun)
 
 
 if __name__ == "__main__":
