@@ -60,14 +60,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import case, func, select
 
+from bench.databases import Databases
 from bench.engine_bench import settle, timed
 from bench.report import emit, progress, run_on_databases, stats_ms, table
 from engine import (
     AuditEvent,
     ChildSpec,
-    FrozenClock,
     HumanTask,
     Instance,
     ProcessEngine,
@@ -75,21 +75,17 @@ from engine import (
     Timer,
     complete_task,
     deploy,
-    make_engine,
     start_instance,
     start_instances,
-    upgrade,
 )
 from workflows.cascade import dispatch as cascade
 from workflows.cascade.dispatch import plan_dispatch
-from workflows.hooks import install
 from workflows.org.commands import AddUnit, add_aliases, add_unit, unit_by_code
 from workflows.org.demo import DemoShape, build_demo_province
 from workflows.org.models import OrgUnit
 from workflows.plans.demo import import_demo_plan
 from workflows.plans.importing import recheck_plan
 from workflows.plans.models import PlanTask
-from workflows.roles import role_catalog
 from workflows.tracking.models import Tracking
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,39 +105,9 @@ MODELS = {"instance": Instance, "human_task": HumanTask, "timer": Timer, "tracki
 # --- databases --------------------------------------------------------------------------------
 
 
-class Databases:
-    """Fresh migrated databases of one kind, each dropped after its phase."""
-
-    def __init__(self, kind: str, workdir: Path) -> None:
-        self.kind = kind
-        self.workdir = workdir
-        self.server: Any = None
-        if kind == "postgresql":
-            from tests.fixtures.postgres import get_server
-
-            self.server = get_server()
-
-    @contextmanager
-    def fresh(self, name: str) -> Iterator[tuple[Engine, ProcessEngine, FrozenClock]]:
-        if self.server is None:
-            url, dbname = f"sqlite:///{self.workdir / name}.sqlite3", None
-        else:
-            dbname = f"dispatch_{name}_{uuid.uuid4().hex[:8]}"
-            self.server.create_database(dbname)
-            url = self.server.url(dbname)
-        db = make_engine(url)
-        upgrade(db)
-        clock = FrozenClock(T0)
-        pe = install(ProcessEngine(db, clock=clock, roles=role_catalog()))
-        try:
-            yield db, pe, clock
-        finally:
-            db.dispose()
-            if dbname is not None:
-                self.server.drop_database(dbname)
-            else:
-                for path in self.workdir.glob(f"{name}.sqlite3*"):
-                    path.unlink()
+def province_databases(kind: str, workdir: Path) -> Databases:
+    """Databases with the domain's hooks, on the dispatch instant."""
+    return Databases(kind, workdir, prefix="dispatch", start=T0, hooks=True)
 
 
 def setup_province(pe: ProcessEngine, shape: DemoShape) -> int:
@@ -216,7 +182,7 @@ def top_functions(profiler: cProfile.Profile | None, limit: int = 15) -> list[di
 
 
 def province(dbs: Databases, shape: DemoShape, args: argparse.Namespace) -> dict[str, Any]:
-    with dbs.fresh("province") as (db, pe, clock):
+    with dbs.fresh("province") as (db, pe, clock, _url):
         started = time.perf_counter()
         plan_id = setup_province(pe, shape)
         setup_s = time.perf_counter() - started
@@ -292,7 +258,7 @@ def what_if(dbs: Databases, shape: DemoShape) -> dict[str, Any]:
         original(self, uow, plan)
         self._bench_units = list(uow.session.scalars(select(OrgUnit)))
 
-    with dbs.fresh("whatif") as (db, pe, _clock):
+    with dbs.fresh("whatif") as (db, pe, _clock, _url):
         plan_id = setup_province(pe, shape)
         seal_all(pe)
         settle(db)
@@ -330,7 +296,7 @@ STEPS: tuple[tuple[str, dict[str, Any]], ...] = (("tiep_nhan", {}), ("thuc_hien"
 
 def siblings(dbs: Databases, big: int, samples: int) -> dict[str, Any]:
     small = 10
-    with dbs.fresh("siblings") as (db, pe, clock):
+    with dbs.fresh("siblings") as (db, pe, clock, _url):
         setup_province(pe, SMALL_SHAPE)
         with pe.read() as s:
             task = s.scalars(select(PlanTask).where(PlanTask.status == "active").order_by(PlanTask.position).limit(1)).one()
@@ -415,7 +381,7 @@ def parent_counters(pe: ProcessEngine, parents: dict[int, list[uuid.UUID]]) -> l
 
 
 def run(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    dbs = Databases(kind, workdir)
+    dbs = province_databases(kind, workdir)
     shape = QUICK_SHAPE if args.quick else FULL_SHAPE
     out: dict[str, Any] = {"province": province(dbs, shape, args)}
     if not args.no_what_if:

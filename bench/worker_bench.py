@@ -65,16 +65,16 @@ import smtplib
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, func, select
 
+from bench.databases import Databases
 from bench.dispatch_bench import FULL_SHAPE as PROVINCE_SHAPE
 from bench.dispatch_bench import (
     QUICK_SHAPE,
@@ -82,10 +82,10 @@ from bench.dispatch_bench import (
     count_rows,
     open_tasks,
     profiled,
+    province_databases,
     setup_province,
     top_functions,
 )
-from bench.dispatch_bench import Databases as ProvinceDatabases
 from bench.engine_bench import sealing_deferred, settle
 from bench.report import emit, progress, run_on_databases, table
 from engine import (
@@ -100,9 +100,7 @@ from engine import (
     add_outbox_message,
     complete_task,
     deploy,
-    make_engine,
     start_instances,
-    upgrade,
 )
 from engine.models import WorkerHeartbeat
 from engine.outbox import Claimed, deliver_due
@@ -114,7 +112,6 @@ from workflows.escalation.models import Notice
 from workflows.escalation.run import URGED_PHASES, run_escalations
 from workflows.notify.smtp import SmtpConfig, SmtpTransport, build_message
 from workflows.org.demo import DemoShape
-from workflows.roles import role_catalog
 from workflows.timeframes import LOCAL_TZ
 from workflows.tracking.models import Tracking
 
@@ -145,41 +142,6 @@ PROFILE_INSTANT = ("Mon 18/01 (profiled): weekly list", at(2027, 1, 18))
 
 
 # --- databases --------------------------------------------------------------------------------
-
-
-class Databases:
-    """Fresh migrated databases of one kind (no domain hooks), each dropped after its phase."""
-
-    def __init__(self, kind: str, workdir: Path) -> None:
-        self.kind = kind
-        self.workdir = workdir
-        self.server: Any = None
-        if kind == "postgresql":
-            from tests.fixtures.postgres import get_server
-
-            self.server = get_server()
-
-    @contextmanager
-    def fresh(self, name: str, start: datetime = T0) -> Iterator[tuple[Engine, ProcessEngine, FrozenClock, str]]:
-        if self.server is None:
-            url, dbname = f"sqlite:///{self.workdir / name}.sqlite3", None
-        else:
-            dbname = f"worker_{name}_{uuid.uuid4().hex[:8]}"
-            self.server.create_database(dbname)
-            url = self.server.url(dbname)
-        db = make_engine(url)
-        upgrade(db)
-        clock = FrozenClock(start)
-        pe = ProcessEngine(db, clock=clock, roles=role_catalog())
-        try:
-            yield db, pe, clock, url
-        finally:
-            db.dispose()
-            if dbname is not None:
-                self.server.drop_database(dbname)
-            else:
-                for path in self.workdir.glob(f"{name}.sqlite3*"):
-                    path.unlink()
 
 
 def seal_all(pe: ProcessEngine) -> tuple[float, int]:
@@ -363,8 +325,8 @@ def hand_on(pe: ProcessEngine, clock: FrozenClock) -> dict[str, Any]:
 
 
 def urging(kind: str, workdir: Path, shape: DemoShape, profile: bool) -> dict[str, Any]:
-    dbs = ProvinceDatabases(kind, workdir)
-    with dbs.fresh("urging") as (db, pe, clock):
+    dbs = province_databases(kind, workdir)
+    with dbs.fresh("urging") as (db, pe, clock, _url):
         started = time.perf_counter()
         plan_id = setup_province(pe, shape)
         with pe.unit_of_work("bench:so") as uow:
@@ -542,7 +504,7 @@ def email(dbs: Databases, m: int, limit: int, profile: bool) -> dict[str, Any]:
 
 
 def run(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    dbs = Databases(kind, workdir)
+    dbs = Databases(kind, workdir, prefix="worker", start=T0, hooks=False)
     out: dict[str, Any] = {}
     if "timers" in args.only:
         progress(f"{kind}: {args.timers:,} due timers, one worker in this process")
