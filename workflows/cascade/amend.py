@@ -37,6 +37,7 @@ from engine.messages import register
 from workflows.cascade.dispatch import PROCESS_LEAD, DispatchResult, _Planner, _start
 from workflows.cascade.models import DispatchOpening
 from workflows.org.resolve import UnitDirectory
+from workflows.plans.keys import plan_key
 from workflows.plans.models import Plan, PlanTask
 from workflows.tracking.follow import reschedule
 
@@ -101,7 +102,7 @@ def amend_task(uow: UnitOfWork, plan_id: int, stt: str, amendment: Amendment) ->
 
 def _running(uow: UnitOfWork, plan_id: int, stt: str) -> list[Instance]:
     return list(uow.session.scalars(
-        select(Instance).where(Instance.plan_key == f"plan:{plan_id}", Instance.task_key == stt, Instance.status == "running")
+        select(Instance).where(Instance.plan_key == plan_key(plan_id), Instance.task_key == stt, Instance.status == "running")
     ))  # fmt: skip
 
 

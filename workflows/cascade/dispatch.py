@@ -52,6 +52,7 @@ from workflows.org.kinds import SCHOOLS_UNDER_COMMUNES, UnitKind
 from workflows.org.models import OrgUnit
 from workflows.org.resolve import expand_group
 from workflows.plans.importing import dispatchable
+from workflows.plans.keys import plan_id_of, plan_key
 from workflows.plans.models import Plan, PlanTask
 from workflows.timeframes import LOCAL_TZ
 
@@ -180,7 +181,7 @@ class _Planner:
         group = (process, period_key, json.dumps(data, sort_keys=True, ensure_ascii=False))
         batch = self.batches.setdefault(group, _Batch(process, data))
         batch.children.append(ChildSpec(
-            unit_code=unit.code, business_key=key, plan_key=f"plan:{self.plan.id}", task_key=task.stt,
+            unit_code=unit.code, business_key=key, plan_key=plan_key(self.plan.id), task_key=task.stt,
             period=period_key, due_at=due,
         ))  # fmt: skip
         batch.kinds.append(unit.kind)
@@ -393,10 +394,7 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
 
 
 def _plan_task_of(uow: UnitOfWork, instance: Instance) -> PlanTask | None:
-    if not instance.plan_key or not instance.plan_key.startswith("plan:") or instance.task_key is None:
-        return None
-    try:
-        plan_id = int(instance.plan_key.removeprefix("plan:"))
-    except ValueError:
+    plan_id = plan_id_of(instance.plan_key)
+    if plan_id is None or instance.task_key is None:
         return None
     return uow.session.scalars(select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.stt == instance.task_key)).first()

@@ -67,13 +67,10 @@ class HashOnly:
         return Signature("sha256-audit")
 
 
-_signers: dict[int, Signer] = {}
-
-
 def install(pe: ProcessEngine, signer: Signer | None = None) -> None:
-    _signers[id(pe)] = signer or HashOnly()
-    if on_task_completed not in pe.hooks.task_completed:
-        pe.hooks.task_completed.append(on_task_completed)
+    """Register the sign-off hook with its signer (once per engine)."""
+    if not any(isinstance(hook, _RecordSignature) for hook in pe.hooks.task_completed):
+        pe.hooks.task_completed.append(_RecordSignature(signer or HashOnly()))
 
 
 def sign_off(pe: ProcessEngine, task_id: uuid.UUID, username: str, data: dict[str, Any] | None = None) -> Instance:
@@ -93,16 +90,21 @@ def sign_off(pe: ProcessEngine, task_id: uuid.UUID, username: str, data: dict[st
         return complete_task(uow, task_id, data or {})
 
 
-def on_task_completed(uow: UnitOfWork, completion: TaskCompletion) -> None:
-    if completion.task.element_id != SIGN_OFF_STEP:
-        return
-    instance = completion.instance
-    report = latest(uow.session, instance.id)
-    if report is None or report.status != "approved" or not verify(report):
-        raise InvalidState("signoff_no_report", id=str(instance.id))
-    signer = _signers.get(id(uow.engine), HashOnly())
-    signature = signer.sign(report, signer=uow.actor, on_behalf_of=uow.on_behalf_of)
-    uow.audit("report_signed", instance_id=instance.id, task_id=completion.task.id, subject=f"report {report.id}",
-              data={"report": report.id, "version": report.version, "hash": report.content_hash, "method": signature.method,
-                    "unit": instance.unit_code})  # fmt: skip
-    uow.session.execute(update(Tracking).where(Tracking.instance_id == instance.id).values(signed_at=uow.now))
+class _RecordSignature:
+    """The ``task_completed`` hook: a completed ``ky_duyet`` signs the approved report version."""
+
+    def __init__(self, signer: Signer) -> None:
+        self.signer = signer
+
+    def __call__(self, uow: UnitOfWork, completion: TaskCompletion) -> None:
+        if completion.task.element_id != SIGN_OFF_STEP:
+            return
+        instance = completion.instance
+        report = latest(uow.session, instance.id)
+        if report is None or report.status != "approved" or not verify(report):
+            raise InvalidState("signoff_no_report", id=str(instance.id))
+        signature = self.signer.sign(report, signer=uow.actor, on_behalf_of=uow.on_behalf_of)
+        uow.audit("report_signed", instance_id=instance.id, task_id=completion.task.id, subject=f"report {report.id}",
+                  data={"report": report.id, "version": report.version, "hash": report.content_hash,
+                        "method": signature.method, "unit": instance.unit_code})  # fmt: skip
+        uow.session.execute(update(Tracking).where(Tracking.instance_id == instance.id).values(signed_at=uow.now))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engine import BadData, Instance, NotFound, UnitOfWork
 from workflows.indicators.models import Indicator, IndicatorFigure
 from workflows.org.models import OrgUnit
+from workflows.plans.keys import plan_key
 from workflows.plans.models import Plan, PlanTask
 from workflows.reports.inputs import TEXT_FIELDS, FigureInput, ReportInput
 from workflows.reports.models import Report
@@ -222,7 +223,7 @@ def plan_summary(session: Session, plan_id: int, period: str) -> PlanSummary:
         .outerjoin(OrgUnit, OrgUnit.code == Instance.unit_code)
         .outerjoin(newest, newest.c.instance_id == Instance.id)
         .outerjoin(Report, and_(Report.instance_id == newest.c.instance_id, Report.version == newest.c.version))
-        .where(Instance.plan_key == f"plan:{plan_id}", Instance.period == period, Instance.status != "cancelled")
+        .where(Instance.plan_key == plan_key(plan_id), Instance.period == period, Instance.status != "cancelled")
     ).all()  # fmt: skip
     rows = [
         UnitRow(task_key, tasks[task_key].content if task_key in tasks else "", code or "", short or name or code or "",

@@ -27,6 +27,7 @@ from engine.messages import register
 from workflows.indicators.figures import report_figure
 from workflows.indicators.models import Indicator
 from workflows.org.models import OrgUnit
+from workflows.plans.keys import plan_id_of as plan_key_id
 from workflows.plans.models import Plan
 from workflows.reports.blobs import clean_filename, store_blob
 from workflows.reports.inputs import (
@@ -218,11 +219,8 @@ def resolve_indicator(
 
 def plan_id_of(session: Session, instance: Instance) -> int | None:
     """The plan an instance was dispatched from (``plan_key`` "plan:<id>"), if it still exists."""
-    key = instance.plan_key or ""
-    if not key.startswith("plan:") or not key.removeprefix("plan:").isdigit():
-        return None
-    plan_id = int(key.removeprefix("plan:"))
-    return plan_id if session.get(Plan, plan_id) is not None else None
+    plan_id = plan_key_id(instance.plan_key)
+    return plan_id if plan_id is not None and session.get(Plan, plan_id) is not None else None
 
 
 def _attachments(

@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from engine import InstancesStarted, StepSaved, UnitOfWork, insert_rows
 from workflows.org.models import OrgUnit
+from workflows.plans.keys import plan_id_of
 from workflows.tracking.models import Tracking
 
 PHASE_OF_STEP = {"tiep_nhan": "new", "tham_dinh_bao_cao": "submitted", "ky_duyet": "approved"}
@@ -43,27 +44,11 @@ def install(pe: Any) -> None:
             hooks.append(hook)
 
 
-def plan_id_of(plan_key: str | None) -> int | None:
-    if not plan_key or not plan_key.startswith("plan:"):
-        return None
-    try:
-        return int(plan_key.removeprefix("plan:"))
-    except ValueError:
-        return None
-
-
 def contribution(phase: str, late: bool) -> tuple[int, int, int, int]:
     """What one child adds to its parent's (n_accepted, n_submitted, n_approved, n_late)."""
     if phase == "cancelled":
         return (0, 0, 0, 0)
     return (int(phase != "new"), int(phase in ("submitted", "approved")), int(phase == "approved"), int(late))
-
-
-def _phase_at_start(open_tasks: list[tuple[str, datetime | None]], completed: bool) -> str:
-    if completed:
-        return "approved"
-    phases = {PHASE_OF_STEP.get(element, "working") for element, _ in open_tasks}
-    return "new" if "new" in phases or not phases else "working"
 
 
 def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
@@ -73,7 +58,7 @@ def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
     if not picked:
         return
     unit_ids = _unit_ids(uow, sorted({c.unit_code for _, c, _ in picked}))
-    phase = _phase_at_start(started.open_tasks, started.completed)
+    phase = _phase_after("new", [element for element, _ in started.open_tasks], started.completed, extended=False)
     now = uow.now
     accepted = now if phase != "new" else None
     completed = now if phase == "approved" else None
