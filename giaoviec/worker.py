@@ -32,6 +32,7 @@ from engine import ProcessEngine, fire_due_timers
 from engine.models import WorkerHeartbeat
 from engine.outbox import Transport, deliver_due
 from workflows.cascade.dispatch import open_due_periods
+from workflows.escalation.run import run_escalations
 from workflows.tracking.follow import mark_overdue
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ class Worker:
         return report
 
     def _urge(self, now: datetime, report: SweepReport) -> None:
-        from workflows.escalation.run import run_escalations
-
         with self.pe.unit_of_work("worker", now=now) as uow:
             urged = run_escalations(uow, now, base_url=self.base_url)
         report.notices, report.digests = urged.notices, urged.digests
