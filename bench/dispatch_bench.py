@@ -291,7 +291,7 @@ def raw(kind: str, n: int, state_bytes: int) -> dict[str, Any]:
 
 # --- 3: one school's completion vs its siblings -----------------------------------------------
 
-STEPS: tuple[tuple[str, dict[str, Any]], ...] = (("tiep_nhan", {}), ("thuc_hien", {"bao_cao": "Đã thực hiện"}), ("duyet_bao_cao", {"lanh_dao_duyet": "dong_y"}))
+STEPS: tuple[tuple[str, dict[str, Any]], ...] = (("tiep_nhan", {}), ("thuc_hien", {"bao_cao": {"ket_qua": "Đã thực hiện"}}), ("duyet_bao_cao", {"lanh_dao_duyet": "dong_y"}))
 
 
 def siblings(dbs: Databases, big: int, samples: int) -> dict[str, Any]:

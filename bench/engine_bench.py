@@ -55,6 +55,7 @@ from bench.report import emit, progress, rounded, stats_ms, table
 from engine import (
     AuditEvent,
     AuditSeal,
+    ChildSpec,
     EngineError,
     FrozenClock,
     HumanTask,
@@ -66,6 +67,7 @@ from engine import (
     deploy,
     make_engine,
     start_instance,
+    start_instances,
     upgrade,
 )
 from engine.timers_spiff import CLOCKED
@@ -76,6 +78,7 @@ REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 in Hà Nội
 MAIN_PROCESS = "giao_nhiem_vu"
 CHILD_PROCESS = "bench_child"  # start -> a -> b -> c -> end, all in the officer lane
+CHILD_FORM = {"ket_qua": "text", "so_lieu": "integer"}  # what ``complete`` submits at each step
 CREATE_BATCH = 1000  # children started per unit of work when fanning out
 
 
@@ -251,16 +254,17 @@ def deploy_once(pe: ProcessEngine, xml: bytes, name: str) -> None:
 
 
 def start_children(pe: ProcessEngine, clock: FrozenClock, parent_id: uuid.UUID | None, n: int, tag: str) -> float:
-    """Start ``n`` child instances, ``CREATE_BATCH`` per unit of work; return the seconds taken."""
+    """Start ``n`` child instances with ``start_instances`` (as a dispatch does), ``CREATE_BATCH``
+    per unit of work, business keys ``tag/i``; return the seconds taken."""
     elapsed = 0.0
     for first in range(0, n, CREATE_BATCH):
         clock.advance(timedelta(seconds=1))
 
         def batch(first: int = first) -> None:
+            specs = [ChildSpec(unit_code=f"S{i:05d}", parent_id=parent_id, business_key=f"{tag}/{i}")
+                     for i in range(first, min(n, first + CREATE_BATCH))]  # fmt: skip
             with pe.unit_of_work("bench:fan-out") as uow:
-                for i in range(first, min(n, first + CREATE_BATCH)):
-                    start_instance(uow, StartInstance(CHILD_PROCESS, {"unit_no": i}, unit_code=f"S{i:05d}",
-                                                      parent_id=parent_id, business_key=tag))  # fmt: skip
+                start_instances(uow, CHILD_PROCESS, specs, data={})
 
         elapsed += timed(batch)
     return elapsed
@@ -274,7 +278,7 @@ def open_tasks(pe: ProcessEngine, element: str, limit: int, *, parent_id: uuid.U
     if parent_id is not None:
         query = query.where(Instance.parent_id == parent_id)
     if tag is not None:
-        query = query.where(Instance.business_key == tag)
+        query = query.where(Instance.business_key.like(f"{tag}/%"))
     with pe.read() as session:
         ids = list(session.scalars(query.order_by(HumanTask.instance_id)).all())
     if limit >= len(ids):
@@ -374,7 +378,7 @@ def default_serializer_bytes(pe: ProcessEngine, process_key: str) -> int | None:
 def bench_fanout(dbs: Databases, sizes: Sizes) -> dict[str, Any]:
     db, pe, clock = dbs.fresh("fanout")
     deploy_once(pe, giao_nhiem_vu(), "giao_nhiem_vu.bpmn")
-    deploy_once(pe, user_task_chain(CHILD_PROCESS, names=("a", "b", "c")), "bench_child.bpmn")
+    deploy_once(pe, user_task_chain(CHILD_PROCESS, names=("a", "b", "c"), fields=CHILD_FORM), "bench_child.bpmn")
     small, *big = sizes.fanouts
     k = sizes.completions
 
@@ -484,7 +488,7 @@ def in_memory_step(pe: ProcessEngine, reps: int = 50) -> dict[str, float]:
 
 def bench_audit(dbs: Databases, sizes: Sizes) -> dict[str, Any]:
     db, pe, clock = dbs.fresh("audit")
-    deploy_once(pe, user_task_chain(CHILD_PROCESS, names=("a", "b")), "bench_child.bpmn")
+    deploy_once(pe, user_task_chain(CHILD_PROCESS, names=("a", "b"), fields=CHILD_FORM), "bench_child.bpmn")
     runs: list[dict[str, Any]] = []
     for deferred in (False, True):
         for threads in sizes.threads:

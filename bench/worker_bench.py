@@ -106,7 +106,7 @@ from engine.models import WorkerHeartbeat
 from engine.outbox import Claimed, deliver_due
 from giaoviec import worker as worker_module
 from giaoviec.worker import Worker
-from tests.engine.bpmn_samples import timer_then_task
+from tests.engine.bpmn_samples import process, timer_then_task
 from workflows.cascade.dispatch import plan_dispatch
 from workflows.escalation.models import Notice
 from workflows.escalation.run import URGED_PHASES, run_escalations
@@ -227,6 +227,55 @@ def timers_in_process(dbs: Databases, n: int) -> dict[str, Any]:
         "statements_by_verb": dict(statements.by_verb.most_common()), "executemany": statements.executemany,
         "statements_per_timer": statements.total / fired, "seal_seconds": seal_s, "sealed": sealed,
         "per_timer_with_seal_ms": (seconds + seal_s) / fired * 1000, "check": check,
+    }  # fmt: skip
+
+
+def deadline_task(key: str = "d", duration: str = "PT1H") -> bytes:
+    """start -> user task with a non-interrupting deadline (``duration``) that sets ``qua_han``:
+    the library's deadline shape, which the sweep fires set-based (engine/timer_flags.py)."""
+    body = (
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="work" name="Thực hiện"/><bpmn:endEvent id="end"/>'
+        '<bpmn:boundaryEvent id="qua_han_xu_ly" attachedToRef="work" cancelActivity="false">'
+        f"<bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+        '<bpmn:scriptTask id="ghi_nhan_qua_han"><bpmn:script>qua_han = True</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:endEvent id="da_ghi_nhan"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="qua_han_xu_ly" targetRef="ghi_nhan_qua_han"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="ghi_nhan_qua_han" targetRef="da_ghi_nhan"/>'
+    )
+    return process(body, key=key, lanes={"Chuyên viên": ["work"]})
+
+
+def deadlines_in_process(dbs: Databases, n: int) -> dict[str, Any]:
+    """``n`` due deadlines (``deadline_task``), one worker in this process, until none is due."""
+    with dbs.fresh("deadlines") as (db, pe, _clock, _url):
+        pe.set_based_deadlines = True
+        with pe.unit_of_work("bench:admin") as uow:
+            deploy(uow, deadline_task(), source_name="deadline_task.bpmn")
+        begun = time.perf_counter()
+        for first in range(0, n, CHUNK):
+            specs = [ChildSpec(unit_code=f"U{i:06d}", business_key=f"deadline/{i}") for i in range(first, min(n, first + CHUNK))]
+            with pe.unit_of_work("bench:so") as uow:
+                start_instances(uow, "d", specs, data={})
+        create_s = time.perf_counter() - begun
+        seal_all(pe)
+        settle(db)
+        worker = Worker(pe, worker_id="bench:deadlines")
+        with Statements(db) as statements:
+            started = time.perf_counter()
+            fired = 0
+            while (report := worker.sweep(SWEEP_AT)).timers_fired:
+                fired += report.timers_fired
+            seconds = time.perf_counter() - started
+        seal_s, sealed = seal_all(pe)
+        with pe.read() as s:
+            per_timer = Counter(data["timer"] for data in s.scalars(select(AuditEvent.data).where(AuditEvent.event == "timer_fired")))
+            waiting = s.scalar(select(func.count()).select_from(Timer).where(Timer.status == "waiting"))
+    ok = len(per_timer) == n and set(per_timer.values()) == {1} and waiting == 0
+    return {
+        "n": n, "create_seconds": create_s, "seconds": seconds, "fired": fired, "timers_per_s": fired / seconds,
+        "statements": statements.total, "statements_per_timer": statements.total / max(1, fired),
+        "seal_seconds": seal_s, "sealed": sealed, "exactly_once": ok,
     }  # fmt: skip
 
 

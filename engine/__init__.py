@@ -4,7 +4,14 @@ No Flask, no domain: the shells (CLI, web, worker) and the domain (``workflows``
 is exported here.
 """
 
-from engine.audit import Verification, seal_pending, verify
+from engine.audit import Anchor, Finding, Verification, seal_pending, verify
+from engine.audit_anchor import (
+    Publication,
+    anchor_line,
+    default_anchor_path,
+    publish_head,
+    read_anchors,
+)
 from engine.bpmn import ProcessBundle, RoleCatalog
 from engine.bulk import (
     BulkResult,
@@ -23,6 +30,7 @@ from engine.commands import (
     complete_task,
     deploy,
     move_deadline,
+    resolve_incident,
     resume,
     retry_incident,
     start_instance,
@@ -40,7 +48,9 @@ from engine.errors import (
     ScriptError,
     StepFailed,
 )
-from engine.messages import Problem, render
+from engine.forms import FIELD_TYPES, Form, FormField, FormRejected
+from engine.gv import GV_NS
+from engine.messages import Problem, register, render
 from engine.migrate import upgrade
 from engine.models import (
     AuditEvent,
@@ -53,18 +63,40 @@ from engine.models import (
     OutboxMessage,
     ProcessDefinition,
     Timer,
+    WorkerHeartbeat,
 )
-from engine.process_engine import InstancesStarted, ProcessEngine, StepSaved, TaskCompletion
+from engine.outbox import (
+    Claimed,
+    DeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    Transport,
+    TransportUnavailable,
+    deliver_due,
+    failed_messages,
+)
+from engine.process_engine import (
+    InstancesStarted,
+    ProcessEngine,
+    StepSaved,
+    TaskCompletion,
+    TimersFired,
+)
+from engine.queries import inbox
 from engine.sandbox import Sandbox
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
 
 __all__ = [
+    "Anchor", "Finding", "Publication", "default_anchor_path", "publish_head", "read_anchors", "resolve_incident",
     "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "BulkResult", "BulkStartFailed", "ChildSpec", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
-    "Deployed", "EngineError", "Forbidden", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
+    "Deployed", "EngineError", "FIELD_TYPES", "Forbidden", "Form", "FormField", "FormRejected", "GV_NS", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
-    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "cancel_instance", "complete_task", "insert_rows", "InstancesStarted", "move_deadline", "StepSaved",
+    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "cancel_instance", "complete_task", "insert_rows", "InstancesStarted", "move_deadline", "StepSaved", "TimersFired",
     "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
     "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
+    # For the shells and the domain (they import nothing else of the engine: an import-linter contract).
+    "WorkerHeartbeat", "Claimed", "DeliveryError", "PermanentDeliveryError", "TransientDeliveryError", "Transport",
+    "TransportUnavailable", "anchor_line", "deliver_due", "failed_messages", "inbox", "register",
 ]  # fmt: skip

@@ -1,9 +1,11 @@
 """The sandbox's rules, and the child process that runs BPMN scripts under them.
 
 The rules (``compile_script``) are used both here and, for validation only, by ``engine.sandbox``
-in the server process. This module imports nothing from the engine so that the child starts fast
-and carries no server state. Run as ``python -m engine._sandbox_child MEMORY_MB CPU_SECONDS``; it
-then speaks one JSON object per line on stdin/stdout (see ``engine.sandbox`` for the protocol).
+in the server process. This module imports nothing from the engine package so that the child
+starts fast and carries no server state; the one sibling it shares, ``engine/data_limits.py``
+(standard library only), it loads from its file. Run as ``python -m engine._sandbox_child
+MEMORY_MB CPU_SECONDS``; it then speaks one JSON object per line on stdin/stdout (see
+``engine.sandbox`` for the protocol).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import gc
+import importlib.util
 import json
 import operator
 import os
@@ -18,7 +21,8 @@ import resource
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from types import CodeType
+from pathlib import Path
+from types import CodeType, ModuleType
 from typing import Any, Literal
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -28,6 +32,24 @@ from RestrictedPython.Guards import (
     safer_getattr,
 )
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+
+def _sibling(name: str) -> ModuleType:
+    """A module of this folder loaded from its file, for the sandbox program: run by path in
+    isolated mode, it must not import the engine package (whose __init__ pulls in SQLAlchemy and
+    SpiffWorkflow)."""
+    spec = importlib.util.spec_from_file_location(f"sandbox_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would (dataclasses look their module up there)
+    spec.loader.exec_module(module)
+    return module
+
+
+if __name__ == "__main__":
+    data_limits = _sibling("data_limits")
+else:
+    from engine import data_limits
 
 Mode = Literal["eval", "exec"]
 
@@ -323,27 +345,13 @@ SAFE_BUILTINS.update(
 )
 
 
-def _encode(value: Any) -> str | None:
-    """The JSON text of ``value``, or None if it is not plain JSON (set, range, NaN, int keys…)."""
+def _encode(value: Any, name: str) -> str | Any:
+    """The JSON text of variable ``name``'s value, or the ``DataProblem`` that keeps it from being
+    stored (a set, NaN, an int key; nested too deep, too many keys, too large)."""
     try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    # json.dumps quietly turns non-str keys into strings; we refuse them instead. It has already
-    # refused cycles, so this walk ends.
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            if any(type(key) is not str for key in item):
-                return None
-            stack.extend(item.values())
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        elif kind not in (str, int, float, bool, type(None)):
-            return None
-    return text
+        return data_limits.encode(value, name)
+    except RecursionError:  # a value json.dumps cannot walk is too deep, whatever shape_problem saw
+        return data_limits.DataProblem("data_too_deep", {"path": name, "limit": data_limits.MAX_DEPTH})
 
 
 def _describe(exc: BaseException) -> str:
@@ -366,6 +374,11 @@ def _failure(code: str, detail: str) -> str:
     return json.dumps({"ok": False, "code": code, "detail": detail})
 
 
+def _limit_failure(problem: Any) -> str:
+    """A value over the data limits: the parent raises ``ScriptError(code, **params)``."""
+    return json.dumps({"ok": False, "code": problem.code, "detail": "", "params": problem.params})
+
+
 def handle(line: bytes) -> str:
     """Run one request line; return the response line (without newline). May raise MemoryError."""
     try:
@@ -380,7 +393,7 @@ def handle(line: bytes) -> str:
     compiled = compile_script(mode, source)
     if compiled.code is None:
         return _failure("script_forbidden", compiled.error or "?")
-    before = {name: _encode(value) for name, value in variables.items()} if mode == "exec" else {}
+    before = {name: _encode(value, name) for name, value in variables.items()} if mode == "exec" else {}
     namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS}
     namespace.update(variables)
     try:
@@ -394,17 +407,21 @@ def handle(line: bytes) -> str:
         return _failure("script_failed", _describe(exc))
 
     if mode == "eval":
-        text = _encode(value)
-        if text is None:
-            shown = source if len(source) <= 60 else source[:60] + "…"
+        shown = source if len(source) <= 60 else source[:60] + "…"
+        text = _encode(value, f"«{shown}»")
+        if not isinstance(text, str):
+            if text.code != "data_not_json":
+                return _limit_failure(text)
             return _failure("script_bad_value", f"kết quả của «{shown}»")
         response = '{"ok":true,"value":' + text + "}"
     else:
         namespace.pop("__builtins__", None)
         parts, bad = [], []
         for name, value in namespace.items():
-            text = _encode(value)
-            if text is None:
+            text = _encode(value, name)
+            if not isinstance(text, str):
+                if text.code != "data_not_json":
+                    return _limit_failure(text)
                 bad.append(name)
             elif text != before.get(name):
                 parts.append(json.dumps(name) + ":" + text)

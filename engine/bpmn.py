@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DeployError
+from engine.forms import NO_FORM, Form
+from engine.gv import Extensions, read_extensions
 from engine.messages import Problem
 from engine.sandbox import Sandbox
 from engine.timers_spiff import CLOCKED, parse_cycle
@@ -59,7 +61,12 @@ TOP_LEVEL_PARTS = {
 }  # fmt: skip
 REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef",
                         "errorRef", "escalationRef", "signalRef")  # fmt: skip
-PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
+# A process id is an xsd:ID (an XML NCName), so "Quy_trình_giao_việc" is one: a letter or "_",
+# then letters, digits, "_", "." or "-", at most 100 in all (the key column). Letters are any
+# script's, written composed (NFC, as keyboards and bpmn-js write them); a combining mark, an
+# invisible character or a ":" is not allowed, so the key is typed and shown as written. The
+# Latin-1 signs that Python counts as word characters ("ª", "²", "½") are not NCName letters.
+PROCESS_KEY = re.compile(r"[^\W\d\u00aa-\u00bf](?:[^\W\u00aa-\u00bf]|[.-]){0,99}")
 ISO_TIMER = re.compile(r"(R\d*/.+|P[0-9TYMWDHS.,]+|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?)", re.I)
 # Text that can only be a mistyped ISO duration ("P1X", "PT1H30X"), though it is also a valid
 # Python name: checked as a duration so the typo is reported instead of read as a variable.
@@ -104,6 +111,11 @@ class RoleCatalog:
         """The process variable naming the unit a lane's tasks go to; None for the instance's unit."""
         return self._split(name)[1] if name else None
 
+    @property
+    def party_variables(self) -> tuple[str, ...]:
+        """The process variables that name a party's unit: routing, never written by a form."""
+        return tuple(dict.fromkeys(self._suffixes.values()))
+
 
 @dataclass
 class ProcessBundle:
@@ -116,6 +128,12 @@ class ProcessBundle:
     lanes: dict[str, str] = field(default_factory=dict)  # element id -> lane name
     roles: dict[str, str] = field(default_factory=dict)  # human task element id -> role code
     parties: dict[str, str] = field(default_factory=dict)  # human task element id -> unit variable
+    forms: dict[str, Form] = field(default_factory=dict)  # human task element id -> its gv:form
+    conditions: dict[str, str] = field(default_factory=dict)  # sequence flow id -> condition expression
+
+    def form(self, element_id: str) -> Form:
+        """The form of a human task; a task without one takes no data."""
+        return self.forms.get(element_id, NO_FORM)
 
 
 @dataclass
@@ -147,6 +165,8 @@ def load_bpmn(
     ids = _check_ids(ctx)
     _check_elements(ctx)
     _check_references(ctx, ids)
+    extensions, problems = read_extensions(root, human_tasks=HUMAN_TASKS, party_variables=roles.party_variables)
+    ctx.problems += problems
     executable = _executable_processes(ctx)
     lanes = _lanes(root)
     for process in executable:
@@ -157,7 +177,7 @@ def load_bpmn(
         _check_calls(ctx, process, ids)
     if ctx.problems:
         raise DeployError(ctx.problems)
-    return _spiff_specs(ctx, executable, lanes, source_name)
+    return _spiff_specs(ctx, executable, lanes, extensions, source_name)
 
 
 def _bpmn_elements(node: Any) -> Iterable[Any]:
@@ -354,7 +374,9 @@ def _check_calls(ctx: _Context, process: Any, ids: Mapping[str, Any]) -> None:
             ctx.problem("bpmn_call_unknown_process", call, called=called)
 
 
-def _spiff_specs(ctx: _Context, executable: list[Any], lanes: Mapping[str, Any], source_name: str) -> dict[str, ProcessBundle]:
+def _spiff_specs(
+    ctx: _Context, executable: list[Any], lanes: Mapping[str, Any], extensions: Extensions, source_name: str
+) -> dict[str, ProcessBundle]:
     parser = BpmnParser()
     bundles: dict[str, ProcessBundle] = {}
     try:
@@ -374,6 +396,8 @@ def _spiff_specs(ctx: _Context, executable: list[Any], lanes: Mapping[str, Any],
                 lanes={el_id: lane.get("name") or lane.get("id") for el_id, lane in lanes.items()},
                 roles={el_id: ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) for el_id, lane in human.items()},  # type: ignore[misc]
                 parties={el_id: party for el_id, lane in human.items() if (party := ctx.roles.party_for_lane(lane.get("name")))},
+                forms={el_id: extensions.forms[el_id] for el_id in human if el_id in extensions.forms},
+                conditions=_conditions(process),
             )
     except ValidationException as exc:
         raise DeployError([Problem("bpmn_parser_error", exc.id or None, {"detail": _first_line(exc)})]) from None
@@ -382,6 +406,15 @@ def _spiff_specs(ctx: _Context, executable: list[Any], lanes: Mapping[str, Any],
         # so this is a model we did not foresee: refuse it with the library's own words.
         raise DeployError([Problem("bpmn_parser_error", None, {"detail": _first_line(exc)})]) from None
     return bundles
+
+
+def _conditions(process: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        condition = next((c for c in _bpmn_elements_shallow(flow) if local_name(c) == "conditionExpression"), None)
+        if condition is not None and (condition.text or "").strip():
+            found[flow.get("id")] = condition.text.strip()
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

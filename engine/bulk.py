@@ -14,9 +14,11 @@ on SQLite and ~4 s on PostgreSQL, 1.5-1.6 times the databases' raw executemany o
 What is per child and what is shared
     The start ``data`` is the SAME for every child and goes into the workflow. What differs per
     child (unit, parent, business key, plan/task/period, due date) lives only in instance
-    columns, and from there in the projected rows: a human task's ``candidate_unit`` is the
-    child's unit and its ``due_at`` is the earliest timer boundary on the task, else the child's
-    ``due_at`` (exactly as ``start_instance`` projects it). A script that needs a per-child fact
+    columns, and from there in the projected rows, built by the same code as ``start_instance``
+    builds them (``engine.task_rows``): a human task's ``candidate_unit`` is the child's unit, or
+    for a party lane ("… đơn vị giao") the unit its variable names, else the child's parent's
+    unit; its ``due_at`` is the earliest timer boundary on the task, else the child's
+    ``due_at``. A script that needs a per-child fact
     in workflow data cannot be bulk-started; nor can a timer whose due depends on per-child data
     (e.g. a boundary timer "at the instance's deadline" would need ``due_at`` in the workflow):
     timers computed from the start instant are the same for every child of one call (one
@@ -74,7 +76,7 @@ from sqlalchemy import String, Table, bindparam, func, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from engine import steps
+from engine import steps, task_rows
 from engine.commands import ChildSpec, InstancesStarted, check_data, latest_definition
 from engine.errors import BadData, StepFailed
 from engine.ids import new_id
@@ -102,16 +104,6 @@ class BulkStartFailed(StepFailed):
     """The first steps of a bulk start failed; nothing was written and no incident recorded."""
 
     code = "start_failed"
-
-
-@dataclass(frozen=True)
-class _HumanTaskShape:
-    spiff_task_id: uuid.UUID
-    element_id: str
-    name: str
-    lane: str | None
-    role: str | None
-    deadline: datetime | None
 
 
 @dataclass(frozen=True)
@@ -155,19 +147,19 @@ def start_instances(
         "process_key": definition.key,
         "version": definition.version,
     }
+    probe = Instance()
     try:
-        steps.run(uow, Instance(), workflow, command)
+        steps.run(uow, probe, workflow, command)
+        # Computed once, shared by every child: what steps.save would project, and the state bytes.
+        completed = workflow.is_completed()
+        timers = _waiting_timers(workflow)
+        tasks = [task_rows.ready_task(task, bundle) for task in steps.tasks_in(workflow, state=TaskState.READY, manual=True)]
+        state = steps.dump(uow, probe, workflow)
     except StepFailed as failure:
         raise BulkStartFailed(
             instance_id=None, element_id=failure.element_id, error_code=failure.error_code,
             detail=failure.detail, command=command,
         ) from failure  # fmt: skip
-
-    # Computed once, shared by every child: the state bytes and what steps.save would project.
-    state = engine.codec.dump(workflow)
-    completed = workflow.is_completed()
-    timers = _waiting_timers(workflow)
-    tasks = _ready_human_tasks(workflow, bundle)
 
     ids = [new_id(now) for _ in todo]
     instances = _Rows(
@@ -192,32 +184,32 @@ def start_instances(
         )
         for t in timers
     ]  # fmt: skip
-    task_rows = [
+    session = uow.session
+    session.flush()  # what the caller added before goes in first (e.g. the parent instance)
+    parents = task_rows.parent_units(session, (c.parent_id for c in todo) if any(t.needs_parent for t in tasks) else ())
+    owners = [
+        task_rows.Owner(instance_id, c.unit_code, parents.get(c.parent_id) if c.parent_id else None,
+                        c.plan_key, c.task_key, c.period, c.due_at)
+        for instance_id, c in zip(ids, todo, strict=True)
+    ]  # fmt: skip
+    human_rows = [
         _Rows(
-            shared={"spiff_task_id": t.spiff_task_id, "process_key": definition.key, "element_id": t.element_id,
-                    "name": t.name, "lane": t.lane, "candidate_role": t.role, "assignee": None, "status": "open",
-                    "created_at": now, "completed_at": None, "completed_by": None},
-            columns=("id", "instance_id", "candidate_unit", "due_at", "plan_key", "task_key", "period"),
-            values=[
-                (new_id(now), instance_id, c.unit_code, t.deadline or c.due_at, c.plan_key, c.task_key, c.period)
-                for instance_id, c in zip(ids, todo, strict=True)
-            ],
+            shared=t.shared_columns(definition.key, now), columns=("id", *task_rows.OWNER_COLUMNS),
+            values=[(new_id(now), *task_rows.owner_values(t, owner)) for owner in owners],
         )
         for t in tasks
     ]  # fmt: skip
     if per_instance_audit:
-        events = _per_instance_events(uow, definition, todo, ids, task_rows, completed)
+        events = _per_instance_events(uow, definition, todo, ids, human_rows, completed)
     else:
         events = _summary_events(uow, definition, todo, ids, tasks, timers, completed)
 
-    session = uow.session
-    session.flush()  # what the caller added before goes in first (e.g. the parent instance)
     if completed:
         instances = _through_hooks(uow, "instance_ended", Instance, instances)
     _insert(session, Instance.__table__, instances)
     for rows in timer_rows:
         _insert(session, Timer.__table__, rows)
-    for rows in task_rows:
+    for rows in human_rows:
         _insert(session, HumanTask.__table__, _through_hooks(uow, "task_created", HumanTask, rows))
     _insert(session, AuditEvent.__table__, events)
     uow.touched.extend(ids)
@@ -229,7 +221,7 @@ def start_instances(
 
 
 def _per_instance_events(uow: UnitOfWork, definition: Any, todo: list[ChildSpec], ids: list[uuid.UUID],
-                         task_rows: list[_Rows], completed: bool) -> _Rows:  # fmt: skip
+                         human_rows: list[_Rows], completed: bool) -> _Rows:  # fmt: skip
     """What ``start_instance`` records for each child, in the same order."""
     subject = f"{definition.key} v{definition.version}"
     values: list[tuple[Any, ...]] = []
@@ -246,7 +238,7 @@ def _per_instance_events(uow: UnitOfWork, definition: Any, todo: list[ChildSpec]
         )
         if completed:
             values.append(("instance_completed", instance_id, None, definition.key, {}))
-        for rows in task_rows:
+        for rows in human_rows:
             values.append(
                 ("task_created", instance_id, rows.values[i][0], rows.shared["element_id"], {})
             )
@@ -254,7 +246,7 @@ def _per_instance_events(uow: UnitOfWork, definition: Any, todo: list[ChildSpec]
 
 
 def _summary_events(uow: UnitOfWork, definition: Any, todo: list[ChildSpec], ids: list[uuid.UUID],
-                    tasks: list[_HumanTaskShape], timers: list[_TimerShape], completed: bool) -> _Rows:  # fmt: skip
+                    tasks: list[task_rows.ReadyTask], timers: list[_TimerShape], completed: bool) -> _Rows:  # fmt: skip
     """One ``instances_started`` event per ``SUMMARY_CHUNK`` children, naming each instance.
 
     Who started instance X and when: the event with ``occurred_at = X.started_at`` (indexed with
@@ -419,22 +411,10 @@ def _waiting_timers(workflow: Any) -> list[_TimerShape]:
     """``steps.sync_timers`` for a new instance: one row per waiting timer with a due instant."""
     shapes = []
     for task in steps.tasks_in(workflow, state=TaskState.WAITING):
-        if steps._is_timer(task):
+        if task_rows.is_timer(task):
             due = timer_due(task.task_spec.event_definition, task.internal_data)
             if due is not None:
                 shapes.append(_TimerShape(task.id, task.task_spec.bpmn_id, due))
-    return shapes
-
-
-def _ready_human_tasks(workflow: Any, bundle: Any) -> list[_HumanTaskShape]:
-    """``steps.sync_human_tasks`` for a new instance: one row per ready manual task."""
-    shapes = []
-    for task in steps.tasks_in(workflow, state=TaskState.READY, manual=True):
-        element_id = task.task_spec.bpmn_id
-        shapes.append(_HumanTaskShape(
-            task.id, element_id, task.task_spec.bpmn_name or element_id, bundle.lanes.get(element_id),
-            bundle.roles.get(element_id), steps._deadline(task),
-        ))  # fmt: skip
     return shapes
 
 

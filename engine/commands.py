@@ -5,7 +5,7 @@ work; none of them commits (Camunda 7's command pattern, one commit at the edge)
 from __future__ import annotations
 
 import hashlib
-import json
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +15,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import steps
+from engine import data_limits, steps
 from engine.bpmn import load_bpmn
 from engine.errors import BadData, InvalidState, NotFound
 from engine.ids import new_id
@@ -44,14 +44,18 @@ def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> 
     bundles = load_bpmn(
         xml, engine.roles, engine.sandbox, max_bytes=engine.max_bpmn_bytes, source_name=source_name
     )
+    latest = {key: latest_definition(uow, key, required=False) for key in bundles}
+    changed = [key for key, previous in latest.items() if previous is None or previous.sha256 != sha256]
+    for key in changed:  # the domain's checks, before anything is stored
+        engine.hooks.fire("definition_deploying", uow, bundles[key])
     results = []
     for key, bundle in bundles.items():
-        latest = latest_definition(uow, key, required=False)
-        if latest is not None and latest.sha256 == sha256:
-            results.append(Deployed(key, latest.version, False, latest.id))
+        previous = latest[key]
+        if previous is not None and key not in changed:
+            results.append(Deployed(key, previous.version, False, previous.id))
             continue
         definition = ProcessDefinition(
-            key=key, version=(latest.version + 1 if latest else 1), name=bundle.name[:500],
+            key=key, version=(previous.version + 1 if previous else 1), name=bundle.name[:500],
             sha256=sha256, xml=xml, source_name=source_name[:500], deployed_at=uow.now, deployed_by=uow.actor,
         )  # fmt: skip
         session.add(definition)
@@ -127,7 +131,7 @@ def start_instance(uow: UnitOfWork, cmd: StartInstance) -> Instance:
     uow.audit("instance_started", instance_id=instance.id, subject=f"{definition.key} v{definition.version}",
               data={"unit": cmd.unit_code, "parent": str(cmd.parent_id) if cmd.parent_id else None})  # fmt: skip
     steps.run(uow, instance, workflow, {"kind": "run"}, new_instance=initial)
-    opened = steps.save(uow, instance, workflow, bundle, new=True)
+    opened = steps.save(uow, instance, workflow, bundle, new_instance=initial)
     child = ChildSpec(unit_code=cmd.unit_code or "", parent_id=cmd.parent_id, business_key=cmd.business_key,
                       plan_key=cmd.plan_key, task_key=cmd.task_key, period=cmd.period, due_at=cmd.due_at)  # fmt: skip
     started = InstancesStarted(definition.key, [instance.id], [child], [(row.element_id, row.due_at) for row in opened],
@@ -146,7 +150,7 @@ def complete_task(
 ) -> Instance:
     """Complete an open human task with the person's form ``data``; twice is an error."""
     data = check_data(data or {})
-    row = uow.session.get(HumanTask, task_id)
+    row = _task_and_instance(uow, task_id)
     if row is None:
         raise NotFound("task_not_found", id=str(task_id))
     if row.status == "completed":
@@ -157,12 +161,16 @@ def complete_task(
     if row.status != "open":
         raise InvalidState("task_not_open", id=str(task_id), status=row.status)
     instance, workflow, bundle = _load(uow, row.instance_id)
+    form = bundle.form(row.element_id)
+    form.check(data, element_id=row.element_id)  # the step's allowlist, before anything runs
     try:
         spiff_task = workflow.get_task_from_id(row.spiff_task_id)
     except TaskNotFoundException:
         spiff_task = None
     if spiff_task is None or spiff_task.state != TaskState.READY:
         raise InvalidState("task_not_open", id=str(task_id), status="?")
+    completion = TaskCompletion(row, data, instance, form)
+    uow.engine.hooks.fire("task_completing", uow, completion)
 
     def complete() -> None:
         spiff_task.data.update(data)
@@ -174,8 +182,17 @@ def complete_task(
     uow.audit("task_completed", instance_id=instance.id, task_id=row.id, subject=row.element_id,
               data={"fields": sorted(data)})  # fmt: skip
     steps.save(uow, instance, workflow, bundle)
-    uow.engine.hooks.fire("task_completed", uow, TaskCompletion(row, data, instance))
+    uow.engine.hooks.fire("task_completed", uow, completion)
     return instance
+
+
+def _task_and_instance(uow: UnitOfWork, task_id: uuid.UUID) -> HumanTask | None:
+    """The task row, its instance loaded by the same query (``_load`` then finds it in the
+    session: one round trip less per completion)."""
+    found = uow.session.execute(
+        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id).where(HumanTask.id == task_id)
+    ).first()
+    return found[0] if found is not None else None
 
 
 def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
@@ -185,7 +202,13 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
     if instance.status == "cancelled":
         raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
-    return instance, steps.load(uow, instance, bundle), bundle
+    workflow = steps.load(uow, instance, bundle)
+    if not steps.waits_on_timer(workflow):
+        # Waiting timer rows mirror the stored state's waiting timers: none there, none for
+        # ``steps.sync_timers`` to read back (one SELECT less for most steps).
+        uow.no_timer_rows.add(instance.id)
+    steps.catch_up(uow, instance, workflow)  # deadlines the sweep fired set-based
+    return instance, workflow, bundle
 
 
 def resume(uow: UnitOfWork, instance_id: uuid.UUID, data: dict[str, Any] | None = None) -> Instance:
@@ -222,17 +245,49 @@ def retry_incident(
         instance = complete_task(uow, uuid.UUID(command["task_id"]), merged)
     else:
         instance = resume(uow, incident.instance_id, data)
-    incident.status, incident.resolved_at, incident.resolved_by = "resolved", uow.now, uow.actor
-    uow.audit("incident_resolved", instance_id=incident.instance_id, subject=incident.element_id,
-              data={"incident": incident.id})  # fmt: skip
+    _close_incident(uow, incident, "retried")
     return instance
+
+
+MAX_REASON_CHARS = 2_000
+_MAX_ID = 2**63 - 1  # the largest BIGINT: a larger number names no row and must not reach the driver
+
+
+def resolve_incident(uow: UnitOfWork, incident_id: int, *, reason: str) -> Incident:
+    """Close an open incident without running its step again ("moot"): its instance has ended or
+    was cancelled, so the step can never matter. An incident of a running instance is refused:
+    closing it would hide an instance stuck at its last wait state (retry it, or cancel first)."""
+    reason = unicodedata.normalize("NFC", reason).strip()
+    if not reason or len(reason) > MAX_REASON_CHARS:
+        raise BadData("incident_reason_required", limit=MAX_REASON_CHARS)
+    incident = uow.session.get(Incident, incident_id) if 0 < incident_id <= _MAX_ID else None
+    if incident is None:
+        raise NotFound("incident_not_found", id=incident_id)
+    if incident.status != "open":
+        raise InvalidState("incident_not_open", id=incident_id)
+    instance = uow.session.get(Instance, incident.instance_id)
+    if instance is not None and instance.status == "running":
+        raise InvalidState("incident_resolve_running", id=incident_id)
+    _close_incident(uow, incident, "moot", reason)
+    uow.session.flush()
+    return incident
+
+
+def _close_incident(uow: UnitOfWork, incident: Incident, resolution: str, reason: str | None = None) -> None:
+    incident.status, incident.resolved_at, incident.resolved_by = "resolved", uow.now, uow.actor
+    incident.resolution, incident.reason = resolution, reason
+    data: dict[str, Any] = {"incident": incident.id, "resolution": resolution}
+    if reason is not None:
+        data["reason"] = reason
+    uow.audit("incident_resolved", instance_id=incident.instance_id, subject=incident.element_id, data=data)
 
 
 def cancel_instance(uow: UnitOfWork, instance_id: uuid.UUID, *, reason: str) -> list[Instance]:
     """Cancel a running instance and its running descendants (e.g. a plan task withdrawn).
 
-    Their open tasks and waiting timers are closed; the workflow state is kept as it was, for the
-    record. Returns the instances cancelled (none if it had already ended).
+    Their open tasks and waiting timers are closed, their open incidents resolved as moot (with
+    the same reason); the workflow state is kept as it was, for the record. Returns the instances
+    cancelled (none if it had already ended).
     """
     root = uow.session.get(Instance, instance_id)
     if root is None:
@@ -261,6 +316,10 @@ def cancel_instance(uow: UnitOfWork, instance_id: uuid.UUID, *, reason: str) -> 
             select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
         ):
             timer.status = "cancelled"
+        for incident in uow.session.scalars(
+            select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")
+        ):
+            _close_incident(uow, incident, "moot", reason)
         uow.audit(
             "instance_cancelled",
             instance_id=instance.id,
@@ -336,20 +395,16 @@ def add_outbox_message(
 
 # --- data -----------------------------------------------------------------------------------
 
-MAX_DATA_BYTES = 1_000_000
-
 
 def check_data(data: Any) -> dict[str, Any]:
-    """Process data must be a JSON object of modest size (it is stored in every step)."""
+    """Process data must be a JSON object of variables, bounded in depth, keys and size (it is
+    stored with every step and read back before the next; see engine/data_limits.py)."""
     if not isinstance(data, dict):
         raise BadData(detail="cần một đối tượng JSON {…} / a JSON object is required")
-    try:
-        encoded = json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise BadData(detail=str(exc)) from None
-    if len(encoded) > MAX_DATA_BYTES:
-        raise BadData(detail=f"quá lớn ({len(encoded)} byte) / too large")
     for key in data:
-        if not key.isidentifier() or key.startswith("_"):
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
             raise BadData(detail=f"tên biến không hợp lệ / invalid variable name: {key!r}")
+    problem = data_limits.variables_problem(data)
+    if problem is not None:
+        raise BadData(problem.code, **problem.params)
     return data

@@ -24,9 +24,14 @@ def default_database_url() -> str:
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
         return url
+    return f"sqlite:///{instance_dir() / 'giaoviec.sqlite3'}"
+
+
+def instance_dir() -> Path:
+    """``GIAOVIEC_INSTANCE_DIR`` (default ``./instance``), created if needed: this installation's files."""
     instance = Path(os.environ.get(INSTANCE_DIR_ENV, "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{instance / 'giaoviec.sqlite3'}"
+    return instance
 
 
 def normalise_url(url: str) -> str:

@@ -54,8 +54,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         'No process is marked executable (isExecutable="true").',
     ),
     "bpmn_bad_process_id": (
-        "Mã quy trình phải là chữ ASCII, số hoặc dấu gạch dưới/gạch ngang (tối đa 100 ký tự).",
-        "The process id must be ASCII letters, digits, '_' or '-' (at most 100 characters).",
+        "Mã quy trình phải bắt đầu bằng chữ cái hoặc '_', sau đó là chữ cái (có dấu, dựng sẵn NFC), chữ số, '_', '.' "
+        "hoặc '-' (tối đa 100 ký tự).",
+        "The process id must start with a letter or '_', followed by letters (composed, NFC), digits, '_', '.' "
+        "or '-' (at most 100 characters).",
     ),
     "bpmn_duplicate_id": ("Mã phần tử bị trùng: {id}.", "Duplicate element id: {id}."),
     "bpmn_missing_id": ("Phần tử {tag} thiếu thuộc tính id.", "The {tag} element has no id."),
@@ -153,9 +155,96 @@ CATALOG: dict[str, tuple[str, str]] = {
     "incident_not_found": ("Không tìm thấy sự cố {id}.", "No incident {id}."),
     "incident_not_open": ("Sự cố {id} đã được xử lý.", "Incident {id} is already resolved."),
     "bad_data": ("Dữ liệu không hợp lệ: {detail}", "Invalid data: {detail}"),
-    "audit_broken": (
-        "Chuỗi nhật ký bị phá vỡ tại sự kiện #{event} (niêm phong #{seal}): {detail}",
-        "The audit chain is broken at event #{event} (seal #{seal}): {detail}",
+    "incident_resolve_running": (
+        "Sự cố {id} thuộc phiên bản quy trình đang chạy; hãy chạy lại (incidents retry) hoặc hủy phiên bản trước khi đóng sự cố.",
+        "Incident {id} belongs to a running instance; retry it (incidents retry) or cancel the instance before closing it.",
+    ),
+    "incident_reason_required": (
+        "Cần nêu lý do đóng sự cố (tối đa {limit} ký tự).",
+        "A reason for closing the incident is required (at most {limit} characters).",
+    ),
+    # Audit trail: what verify finds
+    "audit_seal_missing": (
+        "Thiếu niêm phong #{seal} (trước sự kiện #{event}): nhật ký đã bị xóa một phần.",
+        "Seal #{seal} is missing (before event #{event}): part of the trail was deleted.",
+    ),
+    "audit_link_broken": (
+        "Niêm phong #{seal} (sự kiện #{event}) không nối với niêm phong trước: chuỗi đã bị sửa.",
+        "Seal #{seal} (event #{event}) does not link to the previous seal: the chain was altered.",
+    ),
+    "audit_event_altered": (
+        "Sự kiện #{event} (niêm phong #{seal}) đã bị sửa sau khi niêm phong.",
+        "Event #{event} (seal #{seal}) was altered after it was sealed.",
+    ),
+    "audit_trigger_missing": (
+        "Thiếu trigger bảo vệ {name} trên bảng {table}: nhật ký có thể đã bị sửa hoặc xóa; hãy đối chiếu với mốc neo (--anchor).",
+        "The protecting trigger {name} on {table} is missing: the trail may have been changed; check it against the anchors (--anchor).",
+    ),
+    "audit_trigger_disabled": (
+        "Trigger bảo vệ {name} trên bảng {table} đã bị tắt: nhật ký có thể đã bị sửa hoặc xóa; hãy đối chiếu với mốc neo (--anchor).",
+        "The protecting trigger {name} on {table} is disabled: the trail may have been changed; check it against the anchors (--anchor).",
+    ),
+    "audit_trigger_altered": (
+        "Trigger bảo vệ {name} trên bảng {table} đã bị thay đổi: nhật ký có thể đã bị sửa hoặc xóa; hãy đối chiếu với mốc neo (--anchor).",
+        "The protecting trigger {name} on {table} was altered: the trail may have been changed; check it against the anchors (--anchor).",
+    ),
+    "audit_unsealable": (
+        "{count} sự kiện có mã không hợp lệ (đầu tiên: #{event}), không bao giờ được niêm phong.",
+        "{count} events have an invalid id (first: #{event}) and can never be sealed.",
+    ),
+    "audit_unsealed_too_long": (
+        "{count} sự kiện vẫn chưa được niêm phong dù đã qua một lượt niêm phong hơn {minutes} phút sau đó (đầu tiên: #{event}).",
+        "{count} events are still unsealed although a seal ran more than {minutes} minutes after them (first: #{event}).",
+    ),
+    "audit_anchor_mismatch": (
+        "{origin}: mốc neo công bố lúc {at} ghi niêm phong #{seal} với mã băm khác: nhật ký đến niêm phong đó đã bị viết lại.",
+        "{origin}: the anchor published at {at} recorded another hash for seal #{seal}: the trail up to that seal was rewritten.",
+    ),
+    "audit_truncated": (
+        "{origin}: mốc neo công bố lúc {at} ghi niêm phong #{seal}, nhưng chuỗi nay chỉ đến #{head}: phần cuối nhật ký đã bị xóa.",
+        "{origin}: the anchor published at {at} recorded seal #{seal}, but the chain now ends at #{head}: its tail was deleted.",
+    ),
+    "audit_backdated": (
+        "Sự kiện #{event} (niêm phong #{seal}) ghi thời điểm {occurred}, sớm hơn mốc neo công bố lúc {anchored} quá {minutes} phút: sự kiện bị ghi lùi ngày.",
+        "Event #{event} (seal #{seal}) says it occurred at {occurred}, more than {minutes} minutes before the anchor published at {anchored}: it was back-dated.",
+    ),
+    "audit_anchor_malformed": (
+        "{origin}: dòng mốc neo không đúng dạng \"<thời điểm ISO> <số niêm phong> <mã băm>\": {detail}",
+        "{origin}: an anchor line must read \"<ISO instant> <seal number> <hash>\": {detail}",
+    ),
+    # Process data limits (engine/data_limits.py)
+    "data_too_deep": (
+        "Dữ liệu lồng nhau quá sâu tại {path} (tối đa {limit} cấp).",
+        "Data nested too deeply at {path} (at most {limit} levels).",
+    ),
+    "data_too_many_keys": (
+        "Quá nhiều khóa tại {path}: {count} (tối đa {limit}).",
+        "Too many keys at {path}: {count} (at most {limit}).",
+    ),
+    "data_too_large": (
+        "Dữ liệu quá lớn tại {path}: {size} byte (tối đa {limit} byte).",
+        "Data too large at {path}: {size} bytes (at most {limit} bytes).",
+    ),
+    "data_not_json": (
+        "Dữ liệu tại {path} không lưu được (chỉ số hữu hạn, chuỗi, đúng/sai, null, danh sách và từ điển có khóa là chuỗi): {kind}.",
+        "The data at {path} cannot be stored (finite numbers, strings, booleans, null, lists and dicts with string keys only): {kind}.",
+    ),
+    # Steps that cannot run or whose state cannot be read or written (engine/steps.py)
+    "engine_steps_exceeded": (
+        "Quy trình chạy quá {limit} bước liền mà không dừng ở bước chờ nào (vòng lặp không thoát?)",
+        "The process ran more than {limit} steps without reaching a wait state (a loop that never exits?)",
+    ),
+    "task_tree_too_deep": (
+        "Cây công việc của phiên bản sâu {depth} cấp, vượt giới hạn {limit} mà SpiffWorkflow duyệt được",
+        "The instance's task tree is {depth} levels deep, beyond the {limit} that SpiffWorkflow can walk",
+    ),
+    "state_unreadable": (
+        "Không đọc được trạng thái đã lưu của phiên bản: {detail}",
+        "The instance's stored state cannot be read: {detail}",
+    ),
+    "state_unwritable": (
+        "Không ghi được trạng thái của phiên bản: {detail}",
+        "The instance's state cannot be written: {detail}",
     ),
 }
 

@@ -227,7 +227,8 @@ class Incident(Base):
     """A step that failed inside the process; the instance stays at its last wait state.
 
     ``command`` records what was being done (e.g. completing a task with some data) so that
-    ``retry`` can run it again once the cause is fixed.
+    ``retry`` can run it again once the cause is fixed. ``resolution`` says how it was closed:
+    "retried" (the step ran), or "moot" (its instance had ended or was cancelled; ``reason`` why).
     """
 
     __tablename__ = "incident"
@@ -248,17 +249,22 @@ class Incident(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):
     """One thing that happened: who did what, when, on which instance or task. Append-only.
 
     Rows are written by every command without any shared lock; ``AuditSeal`` chains them
-    afterwards (see engine.audit). Database triggers refuse UPDATE and DELETE.
+    afterwards (see engine.audit). Database triggers refuse UPDATE and DELETE. Ids are positive:
+    the sealer looks for rows above the last sealed id, so a row with id 0 or less would never be
+    chained (verify reports any such row written before the constraint existed).
     """
 
     __tablename__ = "audit_event"
     __table_args__ = (
+        CheckConstraint("id > 0", name="id_positive"),
         Index("ix_audit_event_instance", "instance_id", "id"),
         Index("ix_audit_event_actor", "actor", "occurred_at"),
         Index("ix_audit_event_event", "event", "occurred_at"),

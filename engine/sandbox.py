@@ -14,8 +14,10 @@ could run anything on the server. Here every script is
 Protocol, one JSON object per line each way (``engine/_sandbox_child.py``): the child first says
 ``{"ready": true}``; then for each request ``{"op": "eval"|"exec", "code": str, "vars": {...}}``
 it answers ``{"ok": true, "value": ...}`` (eval), ``{"ok": true, "updates": {...}, "deleted":
-[...]}`` (exec), or ``{"ok": false, "code": <ScriptError code>, "detail": str}``. Only the
-variables a script names are sent, and values must be JSON (tuples arrive as lists).
+[...]}`` (exec), or ``{"ok": false, "code": <ScriptError code>, "detail": str}`` (for a value
+over the data limits of ``engine/data_limits.py``, the limit's code with its ``"params"``). Only
+the variables a script names are sent, and values must be JSON (tuples arrive as lists); what
+comes back is checked against the data limits again here, since the child runs untrusted code.
 
 Through SpiffWorkflow, use ``PythonScriptEngine(environment=SandboxEnvironment(sandbox))``. Its
 engine wraps our errors in ``WorkflowTaskException`` raised inside its ``except`` block, so the
@@ -44,6 +46,7 @@ from typing import Any, Literal
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine import data_limits
 from engine._sandbox_child import EXIT_OUT_OF_MEMORY, MAX_RESPONSE_BYTES, compile_script
 from engine.errors import ScriptError
 
@@ -275,9 +278,14 @@ class Sandbox:
         payload = _encode_request(op, code, sent)
         response = self._child().request(payload)
         if response.get("ok") is True:
+            _check_values(response)
             return response
         error_code = response.get("code")
         detail = str(response.get("detail", ""))
+        if error_code in _LIMIT_PARAMS:
+            params = response.get("params")
+            params = params if isinstance(params, dict) else {}
+            raise ScriptError(error_code, **{name: str(params.get(name, "?")) for name in _LIMIT_PARAMS[error_code]})
         if error_code == "script_memory":
             raise ScriptError("script_memory", megabytes=self.memory_mb)
         if error_code == "script_bad_value":
@@ -296,6 +304,27 @@ class Sandbox:
             with self._lock:
                 self._children.add(child)
         return child
+
+
+# The data limits the child reports (engine/data_limits.py), with the parameters of their messages.
+_LIMIT_PARAMS = {
+    "data_too_deep": ("path", "limit"),
+    "data_too_many_keys": ("path", "count", "limit"),
+    "data_too_large": ("path", "size", "limit"),
+}
+
+
+def _check_values(response: dict[str, Any]) -> None:
+    """What the child returned must respect the data limits too: the child runs the untrusted
+    code, so this process checks again rather than trust it."""
+    values = response["updates"] if "updates" in response else {"kết quả": response.get("value")}
+    for name, value in values.items():
+        problem = data_limits.encode(value, name)
+        if isinstance(problem, str):
+            continue
+        if problem.code == "data_not_json":
+            raise ScriptError("script_bad_value", name=problem.params["path"])
+        raise ScriptError(problem.code, **problem.params)
 
 
 def _encode_request(op: Mode, code: str, variables: dict[str, Any]) -> bytes:

@@ -10,22 +10,28 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine import task_rows, task_tree
 from engine.bpmn import ProcessBundle
 from engine.clock import step_time
-from engine.errors import StepFailed
+from engine.errors import EngineError, StepFailed
 from engine.ids import new_id
+from engine.messages import render
 from engine.models import HumanTask, Instance, Timer
 from engine.process_engine import StepSaved
 from engine.sandbox import find_script_error
 from engine.state import SERIALIZER_VERSION
+from engine.task_rows import is_timer
 from engine.timers_spiff import timer_due
 from engine.uow import UnitOfWork
+
+# Tasks one run may complete between two wait states. A process that needs more is looping
+# without reaching a wait state (or should loop inside one script): the run fails with an
+# incident instead of holding the transaction, and the database's write lock, for ever.
+MAX_ENGINE_STEPS = 500
 
 
 def all_workflows(workflow: BpmnWorkflow) -> list[Any]:
@@ -33,15 +39,82 @@ def all_workflows(workflow: BpmnWorkflow) -> list[Any]:
 
 
 def tasks_in(workflow: BpmnWorkflow, **filters: Any) -> Iterable[SpiffTask]:
+    """The tasks of the workflow and its sub-processes matching ``filters``, each once (the
+    workflow's own iterator already descends into running sub-processes)."""
+    seen: set[uuid.UUID] = set()
     for each in all_workflows(workflow):
-        yield from each.get_tasks(**filters)
+        for task in each.get_tasks(**filters):
+            if task.id not in seen:
+                seen.add(task.id)
+                yield task
 
 
 def load(uow: UnitOfWork, instance: Instance, bundle: ProcessBundle) -> BpmnWorkflow:
+    """The instance's workflow, its finished history compacted if deep (``engine.task_tree``).
+
+    State that cannot be read raises ``StepFailed``: an incident on this instance, which leaves
+    every other instance (and the sweep that met it) alone."""
     engine = uow.engine
-    return engine.codec.load(
-        instance.state, bundle.spec, bundle.subprocess_specs, engine.script_engine
-    )
+    try:
+        workflow = engine.codec.load(
+            instance.state, bundle.spec, bundle.subprocess_specs, engine.script_engine
+        )
+        task_tree.tidy(workflow)
+    except Exception as exc:  # noqa: BLE001 — whatever the stored bytes did, it is this instance's
+        raise _state_failure(instance, "state_unreadable", exc) from exc
+    return workflow
+
+
+def waits_on_timer(workflow: BpmnWorkflow) -> bool:
+    return any(is_timer(task) for task in tasks_in(workflow, state=TaskState.WAITING))
+
+
+def catch_up(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> None:
+    """Fire in ``workflow`` the deadlines the sweep already fired set-based (``engine.timer_flags``):
+    their timer task still waits in the stored state while their row says fired. Runs before the
+    step's own action, so the deadline's script runs as if the sweep had stepped the instance
+    (completing the task first would cancel the boundary event and lose its flag)."""
+    due: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+    for task in tasks_in(workflow, state=TaskState.WAITING):
+        if is_timer(task):
+            at = timer_due(task.task_spec.event_definition, task.internal_data)
+            if at is not None and at <= uow.now:
+                due[task.id] = (task, at)
+    if not due:
+        return  # the usual case: no query at all
+    rows = uow.session.execute(
+        select(Timer.spiff_task_id, Timer.due_at).where(
+            Timer.instance_id == instance.id, Timer.status == "fired", Timer.spiff_task_id.in_(list(due))
+        )
+    ).all()
+    # The same due instant: a cycle's earlier firing leaves a fired row for its task too.
+    ready = [due[spiff_id][0] for spiff_id, at in rows if due[spiff_id][1] == at]
+    if not ready:
+        return
+
+    def fire() -> None:
+        for task in ready:
+            task.task_spec._update(task)
+
+    run(uow, instance, workflow, {"kind": "run"}, fire)
+
+
+def dump(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, new_instance: Instance | None = None) -> bytes:
+    """The bytes to store for ``workflow``, its finished history compacted if deep; ``StepFailed``
+    if it cannot be written (``new_instance``: as for ``run``)."""
+    try:
+        task_tree.tidy(workflow)
+        return uow.engine.codec.dump(workflow)
+    except Exception as exc:  # noqa: BLE001 — e.g. data too deep for the encoder
+        raise _state_failure(instance, "state_unwritable", exc, new_instance) from exc
+
+
+def _state_failure(instance: Instance, code: str, exc: Exception, new_instance: Instance | None = None) -> StepFailed:
+    detail = render(code, detail=f"{type(exc).__name__}: {str(exc)[:300]}")
+    return StepFailed(
+        instance_id=instance.id, element_id=None, error_code=code, detail=detail,
+        command={"kind": "run"}, new_instance=new_instance,
+    )  # fmt: skip
 
 
 def new_workflow(uow: UnitOfWork, bundle: ProcessBundle, data: dict[str, Any]) -> BpmnWorkflow:
@@ -66,22 +139,28 @@ def run(
     """Run ``action`` (e.g. completing a user task), then the engine to the next wait state.
 
     Any failure inside the process becomes ``StepFailed``: the caller's transaction rolls back
-    and the instance stays at its last wait state, with an incident that can be retried.
+    and the instance stays at its last wait state, with an incident that can be retried. So do
+    a run of more than ``MAX_ENGINE_STEPS`` tasks and a task tree that grew deeper than
+    SpiffWorkflow can walk (it would miss tasks and could call the instance completed).
     """
-    current: list[SpiffTask] = []
+    current: SpiffTask | None = None
+    completed = 0
 
     def remember(task: SpiffTask) -> None:
-        current[:] = [task]
+        nonlocal current, completed
+        current, completed = task, completed + 1
+        if completed > MAX_ENGINE_STEPS:
+            raise EngineError("engine_steps_exceeded", limit=MAX_ENGINE_STEPS)
 
     with step_time(now or uow.now):
         try:
             if action is not None:
                 action()
             workflow.do_engine_steps(will_complete_task=remember)
+            task_tree.check_depth(workflow)
         except Exception as exc:
-            failed = (
-                current[0] if current else getattr(exc, "task", None)
-            )  # the engine step, or the user task
+            # the engine step, or the user task
+            failed = current if current is not None else getattr(exc, "task", None)
             element_id = failed.task_spec.bpmn_id if failed is not None else None
             raise _failure(instance, element_id, exc, command, new_instance) from exc
 
@@ -96,6 +175,8 @@ def _failure(
     script_error = find_script_error(exc)  # the exception itself or one it wraps
     if script_error is not None:
         code, detail = script_error.code, script_error.message()
+    elif isinstance(exc, EngineError):
+        code, detail = exc.code, exc.message()
     else:
         code, detail = type(exc).__name__, (str(exc).splitlines() or [type(exc).__name__])[0][:500]
     return StepFailed(
@@ -110,34 +191,36 @@ def save(
     workflow: BpmnWorkflow,
     bundle: ProcessBundle,
     *,
-    new: bool = False,
+    new_instance: Instance | None = None,
 ) -> list[HumanTask]:
     """Write the workflow back and bring the instance's task and timer rows in line with it.
 
-    Returns the task rows opened; fires ``step_saved`` unless the instance is ``new`` (its start
-    fires ``instances_started`` instead)."""
-    instance.state = uow.engine.codec.dump(workflow)
-    instance.serializer_version = SERIALIZER_VERSION
+    Returns the task rows opened; fires ``step_saved`` unless this is the instance's start, given
+    by ``new_instance`` (its state before the first step, kept with an incident if the state
+    cannot be written; a start fires ``instances_started`` instead)."""
     if workflow.is_completed() and instance.status == "running":
         instance.status = "completed"
         instance.ended_at = uow.now
         uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
         uow.engine.hooks.fire("instance_ended", uow, instance)
     uow.touched.append(instance.id)
-    fired = sync_timers(uow, instance, workflow)
-    opened = sync_human_tasks(uow, instance, workflow, bundle)
-    if not new:
+    fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
+    opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
+    # Last: the syncs read the tasks this step finished, which compaction may remove.
+    instance.state = dump(uow, instance, workflow, new_instance)
+    instance.serializer_version = SERIALIZER_VERSION
+    if new_instance is None:
         uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
     return opened
 
 
 def sync_human_tasks(
-    uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle
+    uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle, *, new: bool = False
 ) -> list[HumanTask]:
     session = uow.session
     opened: list[HumanTask] = []
     ready = {t.id: t for t in tasks_in(workflow, state=TaskState.READY, manual=True)}
-    open_rows = session.scalars(
+    open_rows = [] if new else session.scalars(  # a new instance has no rows yet
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
     ).all()
     known = {row.spiff_task_id for row in open_rows}
@@ -150,64 +233,27 @@ def sync_human_tasks(
             uow.audit(
                 "task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id
             )
-    for spiff_id, task in ready.items():
-        if spiff_id in known:
-            continue
-        element_id = task.task_spec.bpmn_id
-        row = HumanTask(
-            id=new_id(uow.now), instance_id=instance.id, spiff_task_id=spiff_id,
-            process_key=instance.process_key, element_id=element_id,
-            name=task.task_spec.bpmn_name or element_id, lane=bundle.lanes.get(element_id),
-            candidate_unit=_party_unit(uow, instance, task, bundle.parties.get(element_id)),
-            candidate_role=bundle.roles.get(element_id),
-            assignee=None, due_at=_deadline(task) or instance.due_at, status="open",
-            plan_key=instance.plan_key, task_key=instance.task_key, period=instance.period,
-            created_at=uow.now,
-        )  # fmt: skip
+    new_tasks = [task_rows.ready_task(task, bundle) for spiff_id, task in ready.items() if spiff_id not in known]
+    owner = _owner(uow, instance, need_parent=any(task.needs_parent for task in new_tasks))
+    for task in new_tasks:
+        row = task_rows.human_task(new_id(uow.now), task, owner, instance.process_key, uow.now)
         session.add(row)
         opened.append(row)
-        uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=element_id)
+        uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=task.element_id)
         uow.engine.hooks.fire("task_created", uow, row)
     return opened
 
 
-def _party_unit(
-    uow: UnitOfWork, instance: Instance, task: SpiffTask, variable: str | None
-) -> str | None:
-    """The unit whose inbox gets the task: the instance's own, or another party's (the unit named
-    by the lane's process variable, else the parent instance's unit)."""
-    if variable is None:
-        return instance.unit_code
-    named = task.data.get(variable)
-    if isinstance(named, str) and named.strip():
-        return named.strip()
-    if instance.parent_id is not None:
+def _owner(uow: UnitOfWork, instance: Instance, *, need_parent: bool) -> task_rows.Owner:
+    parent_unit = None
+    if need_parent and instance.parent_id is not None:
         parent = uow.session.get(Instance, instance.parent_id)
-        if parent is not None and parent.unit_code:
-            return parent.unit_code
-    return instance.unit_code
+        parent_unit = parent.unit_code if parent is not None else None
+    return task_rows.Owner(instance.id, instance.unit_code, parent_unit, instance.plan_key,
+                           instance.task_key, instance.period, instance.due_at)  # fmt: skip
 
 
-def _deadline(task: SpiffTask) -> datetime | None:
-    """The earliest timer boundary event on this task: in BPMN that is its deadline."""
-    parent = task.parent
-    if parent is None:
-        return None
-    dues = [
-        due
-        for sibling in parent.children
-        if sibling is not task and sibling.state == TaskState.WAITING and _is_timer(sibling)
-        and isinstance(sibling.task_spec, BoundaryEvent)  # not a timer on a parallel branch
-        and (due := timer_due(sibling.task_spec.event_definition, sibling.internal_data)) is not None
-    ]  # fmt: skip
-    return min(dues, default=None)
-
-
-def _is_timer(task: SpiffTask) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-
-
-def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> list[str]:
+def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, new: bool = False) -> list[str]:
     """Insert rows for new waiting timers, close rows whose timer fired or was cancelled.
 
     Returns the element ids of the timers that fired in this step (each also gets a
@@ -216,13 +262,14 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> 
     session = uow.session
     waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
     for task in tasks_in(workflow, state=TaskState.WAITING):
-        if _is_timer(task):
+        if is_timer(task):
             due = timer_due(task.task_spec.event_definition, task.internal_data)
             if due is not None:
                 waiting[task.id] = (task, due)
-    rows = session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")
-    ).all()
+    if new or instance.id in uow.no_timer_rows:
+        rows: list[Timer] = []  # nothing waited before this step (``commands._load``)
+    else:
+        rows = list(session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")))
     fired: list[str] = []
     still_waiting: set[uuid.UUID] = set()
     for row in rows:

@@ -4,25 +4,43 @@ A sweep claims *instances* that have a due timer, not timer rows: the instance r
 step changes, so locking it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer
 via ``BEGIN IMMEDIATE``) keeps two sweepers, or a sweeper and a person, from stepping the same
 instance at once. After the lock, the due timers are read again, so an instance another sweeper
-fired a moment ago is skipped. Each instance steps inside a savepoint: one failing instance gets
-an incident and the others still fire. Instances with an open incident wait for a retry.
+fired a moment ago is skipped. Each instance steps inside a savepoint: one failing instance (a
+failed script, state that cannot be read or written, even a bug in a hook) gets an incident and
+the others still fire; only a database failure ends the sweep. Instances with an open incident
+wait for a retry.
+
+Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: their rows are
+marked fired with one UPDATE per batch (``... WHERE status = 'waiting' RETURNING``), their
+``timer_fired`` events written with one executemany, their instances' ``version`` bumped (a person's
+step computed before the sweep then fails its optimistic lock instead of overwriting the row),
+and the domain told once (``timers_fired`` hook). While whole claims are such deadlines, the
+sweep goes on claiming larger batches in the same transaction (``FLAG_BATCHES`` × ``FLAG_CLAIM``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import commands
 from engine.errors import StepFailed
-from engine.models import Incident, Instance, Timer
-from engine.process_engine import open_incident
+from engine.models import AuditEvent, Incident, Instance, Timer
+from engine.process_engine import TimersFired, open_incident
+from engine.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
+
+log = logging.getLogger(__name__)
+
+FLAG_BATCHES = 5  # claims of set-based deadlines one transaction may add to the first …
+FLAG_CLAIM = 10  # … each of FLAG_CLAIM × limit instances (5,100 deadlines per transaction at 100)
+_CHUNK = 500  # ids per IN (...): under every driver's parameter limit
 
 
 @dataclass(frozen=True)
@@ -36,36 +54,42 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
     return (Timer.status == "waiting") & (Timer.due_at <= now)
 
 
-def fire_due_timers(engine: ProcessEngine, now: datetime, limit: int = 200, *, actor: str = "system:timer") -> SweepResult:
-    """Fire the timers due at ``now`` on up to ``limit`` instances, in one transaction."""
-    fired = failed = stepped = 0
+def fire_due_timers(
+    engine: ProcessEngine, now: datetime, limit: int = 200, *, actor: str = "system:timer", flag_batches: int = FLAG_BATCHES
+) -> SweepResult:
+    """Fire the timers due at ``now`` on up to ``limit`` instances, in one transaction (up to
+    ``flag_batches`` more claims of ``limit`` while they are all set-based deadlines)."""
+    fired = failed = stepped = flagged = 0
     with engine.unit_of_work(actor, now=now) as uow:
         session = uow.session
-        no_incident = ~exists().where(Incident.instance_id == Timer.instance_id, Incident.status == "open")
-        # The LIMIT sits on the locking query itself: with SKIP LOCKED each sweeper takes the next
-        # unlocked instances, instead of all of them picking the same oldest ones (a subquery's LIMIT
-        # is applied before locking, so concurrent sweepers would mostly find nothing to claim).
-        claim = (
-            select(Instance.id)
-            .join(Timer, Timer.instance_id == Instance.id)
-            .where(_due(now), no_incident, Instance.status == "running")
-            .order_by(Timer.due_at)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            claim = claim.with_for_update(of=Instance, skip_locked=True)
-        for instance_id in dict.fromkeys(session.scalars(claim).all()):  # an instance with two due timers: once
+        to_step: list[object] = []
+        for batch in range(1 + flag_batches):
+            size = limit if batch == 0 else limit * FLAG_CLAIM
+            claimed = _claim(uow, now, size)
+            steps = {row.instance_id for row in claimed if row.element_id not in engine.flag_timers(session, row.definition_id)}
+            flags = [row for row in claimed if row.instance_id not in steps]
+            if flags:
+                n_instances, n_fired = _fire_flags(uow, flags, now)
+                flagged, fired = flagged + n_instances, fired + n_fired
+            to_step.extend(dict.fromkeys(row.instance_id for row in claimed if row.instance_id in steps))
+            if steps or len({row.instance_id for row in claimed}) < size:
+                break  # instances to step, or nothing more due
+        for instance_id in to_step[:limit]:  # at most ``limit`` steps; the others stay due
             still_due = session.scalar(select(exists().where(Timer.instance_id == instance_id, _due(now))))
             if not still_due:
                 continue  # another sweeper fired it between our two reads
-            before = uow.timers_fired
+            before, events = uow.timers_fired, len(uow.events)
             savepoint = session.begin_nested()
             try:
                 commands.resume(uow, instance_id)
                 session.flush()
                 savepoint.commit()
-            except StepFailed as failure:
+            except SQLAlchemyError:
+                raise  # the database failed, not this instance: the whole sweep rolls back and retries
+            except Exception as exc:  # noqa: BLE001 — whatever one instance does, the others still fire
                 savepoint.rollback()
+                del uow.events[events:]  # the failed step's events go with it
+                failure = exc if isinstance(exc, StepFailed) else _unexpected(instance_id, exc)
                 uow.timers_fired = before
                 failed += 1
                 incident = open_incident(session, failure, now)
@@ -75,4 +99,66 @@ def fire_due_timers(engine: ProcessEngine, now: datetime, limit: int = 200, *, a
                 continue
             stepped += 1
             fired += uow.timers_fired - before
-    return SweepResult(stepped, fired, failed)
+    return SweepResult(stepped + flagged, fired, failed)
+
+
+def _claim(uow: UnitOfWork, now: datetime, limit: int) -> list:  # type: ignore[type-arg]
+    """Due timers of up to ``limit`` instances, those instances locked (skipping locked ones).
+
+    Core, not the ORM: this runs once per batch of 100 and the ORM's per-statement machinery
+    cost more than the query itself (bench/README.md, timers)."""
+    session = uow.session
+    timer, instance, incident = Timer.__table__, Instance.__table__, Incident.__table__
+    no_incident = ~exists().where(incident.c.instance_id == timer.c.instance_id, incident.c.status == "open")
+    # The LIMIT sits on the locking query itself: with SKIP LOCKED each sweeper takes the next
+    # unlocked instances, instead of all of them picking the same oldest ones (a subquery's LIMIT
+    # is applied before locking, so concurrent sweepers would mostly find nothing to claim).
+    claim = (
+        select(instance.c.id.label("instance_id"), instance.c.definition_id, timer.c.id.label("timer_id"), timer.c.element_id)
+        .select_from(instance.join(timer, timer.c.instance_id == instance.c.id))
+        .where(timer.c.status == "waiting", timer.c.due_at <= now, no_incident, instance.c.status == "running")
+        .order_by(timer.c.due_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        claim = claim.with_for_update(of=instance, skip_locked=True)
+    return list(session.connection().execute(claim).all())
+
+
+def _fire_flags(uow: UnitOfWork, rows: list, now: datetime) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Fire set-based deadlines (``engine.timer_flags``); returns (instances, timers) fired."""
+    uow.session.flush()
+    conn = uow.session.connection()  # Core: no ORM bookkeeping for rows nobody holds as objects
+    timer, instance = Timer.__table__, Instance.__table__
+    ids = [row.timer_id for row in rows]
+    done = []
+    for first in range(0, len(ids), _CHUNK):
+        done += conn.execute(
+            update(timer).where(timer.c.id.in_(ids[first : first + _CHUNK]), timer.c.status == "waiting")
+            .values(status="fired", fired_at=now)
+            .returning(timer.c.id, timer.c.instance_id, timer.c.element_id, timer.c.due_at)
+        ).all()  # fmt: skip
+    if not done:
+        return 0, 0
+    instance_ids = list(dict.fromkeys(row.instance_id for row in done))
+    for first in range(0, len(instance_ids), _CHUNK):
+        conn.execute(update(instance).where(instance.c.id.in_(instance_ids[first : first + _CHUNK]))
+                     .values(version=instance.c.version + 1))  # fmt: skip
+    conn.execute(insert(AuditEvent.__table__), [
+        {"occurred_at": now, "event": "timer_fired", "actor": uow.actor, "on_behalf_of": uow.on_behalf_of,
+         "instance_id": row.instance_id, "task_id": None, "subject": row.element_id,
+         "data": {"timer": str(row.id), "due_at": row.due_at.isoformat()}}
+        for row in done
+    ])  # fmt: skip
+    uow.timers_fired += len(done)
+    uow.touched.extend(instance_ids)
+    uow.engine.hooks.fire("timers_fired", uow, TimersFired([(row.instance_id, row.element_id) for row in done]))
+    return len(instance_ids), len(done)
+
+
+def _unexpected(instance_id: object, exc: Exception) -> StepFailed:
+    """A failure that is not a step's own (e.g. a bug in a hook), as an incident on its instance."""
+    log.error("timer step of instance %s failed", instance_id, exc_info=exc)
+    detail = (str(exc).splitlines() or [""])[0][:500] or type(exc).__name__
+    return StepFailed(instance_id=instance_id, element_id=None, error_code=type(exc).__name__[:50],
+                      detail=detail, command={"kind": "run"})  # fmt: skip

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 refused (bad input, not found, conflict, failed step), 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -18,9 +19,23 @@ import click
 from sqlalchemy import select
 
 import engine
-from engine.queries import inbox
-from giaoviec.shell import Context, emit_json, handled, parse_data, parse_instant, parse_uuid
-from giaoviec.shell import fail as _fail
+from engine import inbox
+from giaoviec.shell import (
+    ID,
+    INSTANT,
+    JSON_OBJECT,
+    Context,
+    emit_json,
+    handled,
+    parse_uuid,
+    read_file,
+    whole,
+)
+from workflows.names import clean_name, column_length
+from workflows.org.commands import unit_by_code
+
+MAX_VERSION = 2**31 - 1  # process_definition.version is an INTEGER
+MAX_LISTED = 10_000  # rows one command lists or fires at a time
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +47,7 @@ def main(click_ctx: click.Context, lang: str, actor: str) -> None:
     """Giao việc: giao, thực hiện, báo cáo và phê duyệt nhiệm vụ ngành giáo dục."""
     logging.basicConfig(level=os.environ.get("GIAOVIEC_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     click_ctx.obj = Context(lang, actor)
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 # --- database -------------------------------------------------------------------------------
@@ -66,10 +82,12 @@ def deploy(ctx: Context, files: tuple[Path, ...], as_json: bool) -> None:
     with ctx.engine.unit_of_work(ctx.actor) as uow:
         for path in files:
             try:
-                data = _read_limited(path, ctx.engine.max_bpmn_bytes)
-                deployed = engine.deploy(uow, data, source_name=path.name)
+                deployed = engine.deploy(uow, read_file(path, ctx.engine.max_bpmn_bytes), source_name=path.name)
             except engine.DeployError as exc:
                 errors += [{"file": str(path), **p.as_dict(ctx.lang)} for p in exc.problems]
+                continue
+            except engine.BadData as exc:  # too large: refused by its size, unread
+                errors.append({"file": str(path), "code": exc.code, "element_id": None, "message": exc.message(ctx.lang)})
                 continue
             except OSError as exc:
                 errors.append({"file": str(path), "code": "file_unreadable", "element_id": None, "message": exc.strerror or str(exc)})
@@ -87,15 +105,6 @@ def deploy(ctx: Context, files: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"{r['key']} v{r['version']}")
     if errors:
         sys.exit(1)
-
-
-def _read_limited(path: Path, limit: int) -> bytes:
-    """Read the file, refusing one over the limit by its size, without reading it."""
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > limit:
-            raise engine.DeployError([engine.Problem("xml_too_large", None, {"size": size, "limit": limit})])
-        return handle.read(limit + 1)
 
 
 # --- instances and tasks --------------------------------------------------------------------
@@ -141,17 +150,20 @@ def print_instance(ctx: Context, instance_id: uuid.UUID, as_json: bool) -> None:
 
 @main.command()
 @click.argument("key")
-@click.option("--data", help="Biến khởi tạo, dạng JSON.")
+@click.option("--data", type=JSON_OBJECT, help="Biến khởi tạo, dạng JSON.")
 @click.option("--unit", help="Mã đơn vị thực hiện.")
-@click.option("--version", "version", type=int, help="Phiên bản quy trình (mặc định: mới nhất).")
-@click.option("--due", help="Hạn hoàn thành, ISO 8601 có múi giờ.")
+@click.option("--version", "version", type=whole(1, MAX_VERSION), help="Phiên bản quy trình (mặc định: mới nhất).")
+@click.option("--due", type=INSTANT, help="Hạn hoàn thành, ISO 8601 có múi giờ.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handled
-def start(ctx: Context, key: str, data: str | None, unit: str | None, version: int | None, due: str | None, as_json: bool) -> None:
+def start(ctx: Context, key: str, data: dict[str, Any] | None, unit: str | None, version: int | None, due: Any, as_json: bool) -> None:
     """Khởi tạo một phiên bản quy trình; in mã và trạng thái của nó."""
-    cmd = engine.StartInstance(key, parse_data(ctx, data), version=version, unit_code=unit, due_at=parse_instant(due))
+    key = clean_name(key, "process_key", column_length(engine.ProcessDefinition.key))
     with ctx.engine.unit_of_work(ctx.actor) as uow:
+        # The engine knows no units: the domain checks the code (known, no hidden characters).
+        unit_code = unit_by_code(uow, unit).code if unit is not None else None
+        cmd = engine.StartInstance(key, data or {}, version=version, unit_code=unit_code, due_at=due)
         instance = engine.start_instance(uow, cmd)
     print_instance(ctx, instance.id, as_json)
 
@@ -160,7 +172,7 @@ def start(ctx: Context, key: str, data: str | None, unit: str | None, version: i
 @click.option("--unit", help="Chỉ công việc của đơn vị này.")
 @click.option("--role", help="Chỉ công việc của vai trò này.")
 @click.option("--all", "include_closed", is_flag=True, help="Cả công việc đã đóng.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=whole(1, MAX_LISTED), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handled
@@ -178,14 +190,25 @@ def tasks(ctx: Context, unit: str | None, role: str | None, include_closed: bool
 
 @main.command()
 @click.argument("task_id")
-@click.option("--data", help="Dữ liệu biểu mẫu, dạng JSON.")
+@click.option("--as", "username", help="Quản trị viên sửa chữa (mặc định: --actor).")
+@click.option("--reason", default="", help="Lý do sửa chữa (ghi vào nhật ký).")
+@click.option("--data", type=JSON_OBJECT, help="Dữ liệu biểu mẫu, dạng JSON.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handled
-def complete(ctx: Context, task_id: str, data: str | None, as_json: bool) -> None:
-    """Hoàn thành một công việc (một lần duy nhất)."""
-    with ctx.engine.unit_of_work(ctx.actor) as uow:
-        instance = engine.complete_task(uow, parse_uuid(task_id, "task_not_found"), parse_data(ctx, data))
+def complete(ctx: Context, task_id: str, username: str | None, reason: str, data: dict[str, Any] | None, as_json: bool) -> None:
+    """Công cụ sửa chữa của quản trị viên: hoàn thành một công việc bỏ qua quy tắc của bước (ghi
+    nhật ký "task_repaired"). Người làm việc dùng 'giaoviec task ACTION … --as'."""
+    from workflows.actions.guard import repair
+    from workflows.authz.refusals import refusals_recorded
+
+    task_uuid = parse_uuid(task_id, "task_not_found")
+    admin = (username or ctx.actor).strip()
+    with refusals_recorded(ctx.engine, admin) as uow:
+        if uow.session.get(engine.HumanTask, task_uuid) is None:
+            raise engine.NotFound("task_not_found", id=str(task_uuid))
+        repair(uow, admin, reason)
+        instance = engine.complete_task(uow, task_uuid, data or {})
     print_instance(ctx, instance.id, as_json)
 
 
@@ -197,7 +220,7 @@ def complete(ctx: Context, task_id: str, data: str | None, as_json: bool) -> Non
 @click.pass_context
 @handled
 def incidents(click_ctx: click.Context, as_json: bool) -> None:
-    """Sự cố đang mở; 'incidents retry ID' để chạy lại."""
+    """Sự cố đang mở; 'incidents retry ID' để chạy lại, 'incidents resolve ID' để đóng."""
     if click_ctx.invoked_subcommand is not None:
         return
     ctx: Context = click_ctx.obj
@@ -213,15 +236,32 @@ def incidents(click_ctx: click.Context, as_json: bool) -> None:
 
 
 @incidents.command("retry")
-@click.argument("incident_id", type=int)
-@click.option("--data", help="Dữ liệu sửa lại, dạng JSON (gộp vào dữ liệu cũ).")
+@click.argument("incident_id", type=ID)
+@click.option("--data", type=JSON_OBJECT, help="Dữ liệu sửa lại, dạng JSON (gộp vào dữ liệu cũ).")
+@click.option("--as", "username", help="Quản trị viên sửa chữa: cần khi bước lỗi là việc hoàn thành một công việc.")
 @click.pass_obj
 @handled
-def incidents_retry(ctx: Context, incident_id: int, data: str | None) -> None:
+def incidents_retry(ctx: Context, incident_id: int, data: dict[str, Any] | None, username: str | None) -> None:
     """Chạy lại bước bị lỗi."""
-    with ctx.engine.unit_of_work(ctx.actor) as uow:
-        instance = engine.retry_incident(uow, incident_id, data=parse_data(ctx, data) or None)
+    from workflows.actions.guard import repair
+
+    with ctx.engine.unit_of_work(username.strip() if username else ctx.actor) as uow:
+        if username:  # re-running a person's completion passes the guard only as a repair
+            repair(uow, username, f"incident {incident_id}")
+        instance = engine.retry_incident(uow, incident_id, data=data or None)
     print_instance(ctx, instance.id, False)
+
+
+@incidents.command("resolve")
+@click.argument("incident_id", type=int)
+@click.option("--reason", required=True, help="Lý do đóng sự cố (ghi vào nhật ký).")
+@click.pass_obj
+@handled
+def incidents_resolve(ctx: Context, incident_id: int, reason: str) -> None:
+    """Đóng sự cố không cần chạy lại, khi phiên bản quy trình đã kết thúc hoặc bị hủy."""
+    with ctx.engine.unit_of_work(ctx.actor) as uow:
+        incident = engine.resolve_incident(uow, incident_id, reason=reason)
+    click.echo(f"Đã đóng sự cố #{incident.id} (không còn tác dụng) / incident #{incident.id} resolved as moot")
 
 
 @main.group()
@@ -230,13 +270,13 @@ def timers() -> None:
 
 
 @timers.command("fire")
-@click.option("--now", "now_raw", help="Thời điểm coi là 'bây giờ' (ISO 8601 có múi giờ).")
-@click.option("--limit", default=500, show_default=True)
+@click.option("--now", type=INSTANT, help="Thời điểm coi là 'bây giờ' (ISO 8601 có múi giờ).")
+@click.option("--limit", type=whole(1, MAX_LISTED), default=500, show_default=True)
 @click.pass_obj
 @handled
-def timers_fire(ctx: Context, now_raw: str | None, limit: int) -> None:
+def timers_fire(ctx: Context, now: Any, limit: int) -> None:
     """Kích hoạt các hẹn giờ đã đến hạn (một lượt)."""
-    now = parse_instant(now_raw) or ctx.engine.clock.now()
+    now = now or ctx.engine.clock.now()
     result = engine.fire_due_timers(ctx.engine, now, limit)
     click.echo(f"instances={result.instances} fired={result.fired} failed={result.failed}")
 
@@ -246,12 +286,23 @@ def timers_fire(ctx: Context, now_raw: str | None, limit: int) -> None:
 LIBRARY = Path(__file__).resolve().parent.parent / "bpmn"
 
 
-@main.command()
-@click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=LIBRARY, show_default=True)
-@click.pass_obj
+def library_option(func: Any) -> Any:
+    return click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=LIBRARY, show_default=True)(func)
+
+
+@main.group(invoke_without_command=True)
+@library_option
+@click.pass_context
 @handled
-def demo(ctx: Context, library: Path) -> None:
-    """Khởi tạo CSDL, tỉnh mẫu, thư viện quy trình, kế hoạch mẫu và một nhiệm vụ mẫu (chạy lại được)."""
+def demo(click_ctx: click.Context, library: Path) -> None:
+    """Khởi tạo CSDL, tỉnh mẫu, thư viện quy trình, kế hoạch mẫu và một nhiệm vụ mẫu (chạy lại được).
+
+    'giaoviec demo load' làm như vậy, rồi đặt mật khẩu cho người dùng mẫu và in tài khoản thử."""
+    if click_ctx.invoked_subcommand is None:
+        load_demo(click_ctx.obj, library)
+
+
+def load_demo(ctx: Context, library: Path) -> None:
     from workflows.org.demo import DemoShape, build_demo_province
     from workflows.org.models import OrgUnit
     from workflows.plans.demo import DEMO_PLAN_NUMBER, import_demo_plan
@@ -272,8 +323,28 @@ def demo(ctx: Context, library: Path) -> None:
         )
     click.echo(f"Cơ sở dữ liệu: {ctx.engine.db.url.render_as_string(hide_password=True)}")
     print_instance(ctx, instance.id, False)
-    click.echo("Thử tiếp / next: giaoviec tasks --unit HP.X001.THCS01 ; giaoviec complete TASK_ID ; giaoviec plan show "
+    click.echo("Thử tiếp / next: giaoviec inbox --as hp_x001_thcs01_cv ; giaoviec task accept TASK_ID --as hp_x001_thcs01_cv ; giaoviec plan show "
                f"{plan.id} ; giaoviec audit verify")
+
+
+@demo.command("load")
+@library_option
+@click.pass_obj
+@handled
+def demo_load(ctx: Context, library: Path) -> None:
+    """Như 'giaoviec demo', rồi đặt mật khẩu cho người dùng mẫu và in một tài khoản thử mỗi vai trò.
+
+    Mật khẩu: GIAOVIEC_DEMO_PASSWORD, hoặc một mật khẩu ngẫu nhiên in ra một lần (lần chạy sau
+    giữ nguyên mật khẩu đã đặt)."""
+    from giaoviec.demo_logins import print_demo_logins, set_demo_password
+    from workflows.accounts.passwords import check_policy
+
+    chosen = os.environ.get("GIAOVIEC_DEMO_PASSWORD")
+    if chosen is not None:
+        check_policy(chosen, "")  # refuse a bad password before changing anything
+    load_demo(ctx, library)
+    how = set_demo_password(ctx, chosen)
+    print_demo_logins(ctx, how, os.environ.get("GIAOVIEC_BASE_URL", "http://127.0.0.1:5000"))
 
 
 # --- audit ----------------------------------------------------------------------------------
@@ -285,28 +356,43 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", "anchor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp mốc neo để đối chiếu (dùng nhiều lần được) / anchor file to check against (repeatable).")  # fmt: skip
 @click.pass_obj
 @handled
-def audit_verify(ctx: Context) -> None:
-    """Kiểm tra toàn bộ chuỗi băm của nhật ký; in OK hoặc dòng hỏng đầu tiên."""
-    ctx.engine.seal_audit()
+def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
+    """Niêm phong, kiểm tra trigger bảo vệ, toàn bộ chuỗi băm và các mốc neo; in OK hoặc các lỗi."""
+    with ctx.engine.write_session() as session, session.begin():
+        while engine.seal_pending(session, ctx.engine.clock.now(), full_scan=True, thorough=True):
+            pass  # every committed event, even one the sealer's lookback missed
+    anchors = itertools.chain.from_iterable(engine.read_anchors(path) for path in anchor_files)
     with ctx.engine.read() as session:
-        result = engine.verify(session)
+        result = engine.verify(session, anchors=anchors)
     if result.ok:
-        click.echo(f"OK {result.checked} events, head {result.head_hash}" + (f", {result.unsealed} unsealed" if result.unsealed else ""))
+        extra = [f"{result.anchors} anchors"] * bool(anchor_files) + [f"{result.unsealed} unsealed"] * bool(result.unsealed)
+        click.echo(", ".join([f"OK {result.checked} events, head #{result.head_seq} {result.head_hash}", *extra]))
         return
-    _fail(ctx, ctx.message("audit_broken", event=result.broken_event, seal=result.broken_seal, detail=result.detail))
+    for finding in result.findings:
+        click.echo(finding.message(ctx.lang), err=True)
+    if result.more:
+        click.echo(f"… và {result.more} lỗi khác / {result.more} more", err=True)
+    sys.exit(1)
 
 
 def _register_command_groups() -> None:
+    from giaoviec.bench_cli import bench
     from giaoviec.dispatch_cli import dispatch, open_periods
+    from giaoviec.mail_sink_cli import mail_sink
     from giaoviec.org_cli import org
     from giaoviec.plan_cli import plan
+    from giaoviec.serve_cli import serve
     from giaoviec.status_cli import status
+    from giaoviec.task_cli import inbox_command, task
     from giaoviec.timeframe_cli import timeframe
+    from giaoviec.users_cli import users
     from giaoviec.worker_cli import mail_failures, worker
 
-    for group in (org, plan, timeframe, status, worker, mail_failures):
+    for group in (org, plan, timeframe, status, worker, mail_failures, mail_sink, serve, users, inbox_command, task, bench):
         main.add_command(group)
     plan.add_command(dispatch)
     plan.add_command(open_periods)

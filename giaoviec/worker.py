@@ -1,5 +1,6 @@
 """The worker: each sweep fires due timers, opens due periods, marks overdue work, runs the day's
-urging, delivers the outbox, and records a heartbeat. APScheduler drives the loop.
+urging, delivers the outbox, publishes the audit chain's head, and records a heartbeat.
+APScheduler drives the loop.
 
 Safety without coordination between workers:
 * Timers: ``engine.fire_due_timers`` claims instances with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL)
@@ -12,6 +13,11 @@ Safety without coordination between workers:
 * Urging runs at most once per province and local day (``escalation_run``), so a second sweep at
   the same instant sends nothing new.
 Nothing is sent from inside a database transaction.
+
+One failure stops nothing else: a timer step that fails becomes an incident on its instance and
+the sweep goes on (``engine.timer_sweep``); a phase that fails (timers, periods, overdue,
+urging, outbox, heartbeat) is logged, counted in the report and named in the heartbeat's
+``last_error``, and the next phases still run.
 """
 
 from __future__ import annotations
@@ -21,18 +27,27 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import ProcessEngine, fire_due_timers
-from engine.models import WorkerHeartbeat
-from engine.outbox import Transport, deliver_due
+from engine import (
+    ProcessEngine,
+    Transport,
+    WorkerHeartbeat,
+    default_anchor_path,
+    deliver_due,
+    fire_due_timers,
+    publish_head,
+)
 from workflows.cascade.dispatch import open_due_periods
 from workflows.escalation.run import run_escalations
+from workflows.notify.anchor import queue_anchor_mail
+from workflows.timeframes import LOCAL_TZ
 from workflows.tracking.follow import mark_overdue
 
 log = logging.getLogger(__name__)
@@ -53,47 +68,114 @@ class SweepReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    anchors: int = 0
+    anchor_mails: int = 0
+    phase_failures: int = 0  # phases of this sweep that failed (the others still ran)
+    errors: list[str] = field(default_factory=list)  # one line per failed phase
 
     def as_json(self) -> dict[str, int]:
-        return asdict(self)
+        """The counts (the errors go to the log and to the heartbeat's ``last_error``)."""
+        counts = asdict(self)
+        del counts["errors"]
+        return counts
+
+
+Phase = Callable[[datetime, SweepReport], None]
 
 
 class Worker:
     def __init__(self, pe: ProcessEngine, *, transport: Callable[[], Transport] | None = None, worker_id: str | None = None,
-                 base_url: str = "http://localhost:5000") -> None:  # fmt: skip
+                 base_url: str = "http://localhost:5000", anchor_path: Path | None = None) -> None:  # fmt: skip
         self.pe = pe
         self.transport = transport
         self.base_url = base_url
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = pe.clock.now()
+        self.anchor_path = anchor_path or default_anchor_path()
+        self._anchor_mailed: date | None = None
+
+    def _phases(self) -> list[tuple[str, Phase]]:
+        """The parts of a sweep, in order; each runs in its own transaction(s)."""
+        parts: list[tuple[str, Phase]] = [
+            ("timers", self._fire_timers), ("periods", self._open_periods),
+            ("overdue", self._mark_overdue), ("urging", self._urge),
+        ]  # fmt: skip
+        if self.transport is not None:
+            parts.append(("outbox", self._deliver))
+        parts.append(("anchor", self._publish_audit_anchor))
+        return parts
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
-        """One pass as of ``now`` (default: the clock); each part in its own transaction(s)."""
+        """One pass as of ``now`` (default: the clock). A phase that fails is logged, counted and
+        named in the heartbeat's ``last_error``; the phases after it still run (one broken part,
+        e.g. a mail server or a bug in the urging, never stops timers, periods or overdue marks)."""
         now = now or self.pe.clock.now()
         report = SweepReport()
+        for name, phase in self._phases():
+            self._isolated(name, phase, now, report)
+        self._isolated("heartbeat", self._beat, now, report)
+        self._isolated("audit", lambda at, done: self.pe.seal_audit_quietly(), now, report)
+        return report
+
+    @staticmethod
+    def _isolated(name: str, phase: Phase, now: datetime, report: SweepReport) -> None:
+        try:
+            phase(now, report)
+        except Exception as exc:  # noqa: BLE001 — one phase's failure never stops the others
+            report.phase_failures += 1
+            report.errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+            log.error("sweep phase %s failed: %s: %s", name, type(exc).__name__, str(exc)[:300])
+            log.debug("sweep phase %s failed", name, exc_info=True)
+
+    def _fire_timers(self, now: datetime, report: SweepReport) -> None:
         for _ in range(MAX_TIMER_BATCHES):
             result = fire_due_timers(self.pe, now, TIMER_BATCH, actor="worker")
             report.timers_fired += result.fired
             report.timer_failures += result.failed
             if result.instances + result.failed < TIMER_BATCH:
                 break
+
+    def _open_periods(self, now: datetime, report: SweepReport) -> None:
         with self.pe.unit_of_work("worker", now=now) as uow:
             opened = open_due_periods(uow, now)
-            report.periods_opened, report.instances_created = opened.opened, opened.created
+        report.periods_opened, report.instances_created = opened.opened, opened.created
+
+    def _mark_overdue(self, now: datetime, report: SweepReport) -> None:
         with self.pe.unit_of_work("worker", now=now) as uow:
             report.marked_overdue = mark_overdue(uow, now)
-        self._urge(now, report)
-        if self.transport is not None:
-            delivered = deliver_due(self.pe, self.transport(), now)
-            report.sent, report.retried, report.failed = delivered.sent, delivered.retried, delivered.failed
-        self.heartbeat(now, "running")
-        self.pe.seal_audit_quietly()
-        return report
 
     def _urge(self, now: datetime, report: SweepReport) -> None:
         with self.pe.unit_of_work("worker", now=now) as uow:
             urged = run_escalations(uow, now, base_url=self.base_url)
         report.notices, report.digests = urged.notices, urged.digests
+
+    def _publish_audit_anchor(self, now: datetime, report: SweepReport) -> None:
+        """Append the audit chain's head to the anchor file when it moved, and mail it to the
+        inspectors once a day (engine.audit_anchor). Real time, not the sweep's ``now``."""
+        published = publish_head(self.pe, self.anchor_path)
+        report.anchors = int(published.written)
+        head = published.head
+        day = head.published_at.astimezone(LOCAL_TZ).date() if head else None
+        if head is None or self._anchor_mailed == day:
+            return
+        with self.pe.unit_of_work("worker", now=head.published_at) as uow:
+            report.anchor_mails = queue_anchor_mail(uow, head)
+        self._anchor_mailed = day
+
+    def run_once(self, now: datetime | None = None) -> SweepReport:
+        """One sweep (cron, a trial run), after which the heartbeat says "stopped"."""
+        try:
+            return self.sweep(now)
+        finally:
+            self.heartbeat(now or self.pe.clock.now(), "stopped")
+
+    def _beat(self, now: datetime, report: SweepReport) -> None:
+        self.heartbeat(now, "running", error="; ".join(report.errors)[:2000] or None)
+
+    def _deliver(self, now: datetime, report: SweepReport) -> None:
+        assert self.transport is not None
+        delivered = deliver_due(self.pe, self.transport(), now)
+        report.sent, report.retried, report.failed = delivered.sent, delivered.retried, delivered.failed
 
     def heartbeat(self, now: datetime, status: str, error: str | None = None) -> None:
         """Upsert this worker's row; a failure here never stops the worker."""

@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import click
 
-from engine import BadData
-from engine.outbox import Transport
+from engine import BadData, Transport
 from giaoviec.shell import Context, emit_json, handled, parse_instant
 from giaoviec.worker import Worker
 
@@ -28,7 +27,7 @@ def worker(ctx: Context, once: bool, now_raw: str | None, poll: float, as_json: 
         raise click.UsageError("--now chỉ dùng cùng --once / --now needs --once")
     runner = Worker(ctx.engine, transport=_transport(), base_url=os.environ.get("GIAOVIEC_BASE_URL", "http://localhost:5000"))
     if once:
-        report = runner.sweep(now)
+        report = runner.run_once(now)
         if as_json:
             emit_json(report.as_json())
         else:
@@ -58,7 +57,7 @@ def _transport() -> Callable[[], Transport] | None:
 @handled
 def mail_failures(ctx: Context, as_json: bool) -> None:
     """Thư không gửi được (đã bỏ cuộc), mới nhất trước: người nhận, lỗi, số lần thử."""
-    from engine.outbox import failed_messages
+    from engine import failed_messages
 
     with ctx.engine.read() as session:
         rows = [{"id": str(m.id), "kind": m.kind, "recipient": m.recipient, "attempts": m.attempts,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import make_engine
+from tests.work import HANG_GUARD
 
 ROOT = Path(__file__).resolve().parents[1]
 GIAOVIEC = str(Path(sys.executable).with_name("giaoviec"))
@@ -18,29 +19,47 @@ GIAOVIEC = str(Path(sys.executable).with_name("giaoviec"))
 
 def run(db_url, *args, check=True):
     env = {**os.environ, "GIAOVIEC_DATABASE_URL": db_url}
-    result = subprocess.run([GIAOVIEC, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([GIAOVIEC, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=HANG_GUARD)
     assert "Traceback" not in result.stdout + result.stderr
     if check:
         assert result.returncode == 0, result.stderr
     return result
 
 
-def test_start_tasks_complete_and_verify(db_url):
+def school(db_url, tmp_path):
+    """A Sở, a ward and one school in it (``start --unit`` needs a unit that exists); its code."""
+    units = tmp_path / "don_vi.csv"
+    units.write_text("Mã đơn vị,Tên đơn vị,Loại,Đơn vị cấp trên\nHP,Sở GDĐT,so,\nHP.X001,UBND xã A,xa,HP\n"
+                     "HP.X001.THCS01,Trường THCS A,thcs,HP.X001\n", encoding="utf-8")  # fmt: skip
+    run(db_url, "org", "import-units", str(units))
+    users = tmp_path / "nguoi_dung.csv"  # the administrator who may use the repair tool (complete)
+    users.write_text("Tên đăng nhập,Họ và tên,Mã đơn vị,Vai trò\nhp_qt,Quản trị Sở,HP,Quản trị\n", encoding="utf-8")
+    run(db_url, "org", "import-users", str(users))
+    return "HP.X001.THCS01"
+
+
+ADMIN = ("--as", "hp_qt")  # ``complete`` is the administrator's repair tool
+
+
+def test_start_tasks_complete_and_verify(db_url, tmp_path):
     assert run(db_url, "deploy", "bpmn/giao_nhiem_vu.bpmn").stdout == "giao_nhiem_vu v1\n"
-    started = run(db_url, "start", "giao_nhiem_vu", "--unit", "THCS_A", "--data", '{"tieu_de": "Báo cáo quý"}')
+    unit = school(db_url, tmp_path)
+    started = run(db_url, "start", "giao_nhiem_vu", "--unit", unit, "--data", '{"tieu_de": "Báo cáo quý"}')
     instance_id, status = started.stdout.splitlines()[0].split()
     assert status == "running" and len(instance_id) == 36
-    [task] = json.loads(run(db_url, "tasks", "--unit", "THCS_A", "--json").stdout)
+    [task] = json.loads(run(db_url, "tasks", "--unit", unit, "--json").stdout)
     assert (task["element_id"], task["name"], task["role"]) == ("tiep_nhan", "Tiếp nhận nhiệm vụ", "officer")
     assert run(db_url, "tasks", "--unit", "KHAC", "--json").stdout.strip() == "[]"
 
-    done = run(db_url, "complete", task["id"])
+    refused = run(db_url, "complete", task["id"], check=False)  # the default actor is no user
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    done = run(db_url, "complete", task["id"], *ADMIN, "--reason", "thử công cụ sửa chữa")
     assert done.stdout.splitlines()[0] == f"{instance_id} running"
     assert "thuc_hien" in done.stdout
-    again = run(db_url, "complete", task["id"], check=False)
+    again = run(db_url, "complete", task["id"], *ADMIN, check=False)
     assert again.returncode == 1 and again.stdout == ""
     assert len(again.stderr.strip().splitlines()) == 1 and "đã được hoàn thành" in again.stderr
-    english = run(db_url, "--lang", "en", "complete", task["id"], check=False)
+    english = run(db_url, "--lang", "en", "complete", task["id"], *ADMIN, check=False)
     assert "already completed" in english.stderr
 
     verified = run(db_url, "audit", "verify")
@@ -76,11 +95,11 @@ def test_an_unreachable_database_is_one_line(tmp_path):
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_timers_fire_with_an_explicit_instant(db_url):
+def test_timers_fire_with_an_explicit_instant(db_url, tmp_path):
     run(db_url, "deploy", "bpmn/giao_nhiem_vu.bpmn")
-    run(db_url, "start", "giao_nhiem_vu", "--unit", "U")
+    run(db_url, "start", "giao_nhiem_vu", "--unit", school(db_url, tmp_path))
     [task] = json.loads(run(db_url, "tasks", "--json").stdout)
-    run(db_url, "complete", task["id"])
+    run(db_url, "complete", task["id"], *ADMIN)
     assert run(db_url, "timers", "fire", "--now", "2020-01-01T00:00:00+07:00").stdout.strip() == "instances=0 fired=0 failed=0"
     assert run(db_url, "timers", "fire", "--now", "2099-01-01T00:00:00+07:00").stdout.strip() == "instances=1 fired=1 failed=0"
 

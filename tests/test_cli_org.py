@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from engine import AuditEvent, make_engine
 from tests.test_cli import run
 
 
@@ -33,3 +36,16 @@ def test_demo_import_alias_external_and_delegate(db_url, tmp_path):
     assert run(db_url, "org", "delegate", "hp_gdtrh_ld", "hp_gdtrh_cv", "--from", "2026-03-01", "--to", "2026-03-15").stdout.startswith("OK ")
     refused = run(db_url, "org", "delegate", "hp_gdtrh_cv", "hp_gdtrh_ld", "--from", "2026-03-01", "--to", "2026-03-15", check=False)
     assert refused.returncode == 1 and "không phải lãnh đạo" in refused.stderr
+    # A person acting delegates only their own approvals: an officer cannot hand the leader's on.
+    forged = run(db_url, "--actor", "hp_gdtrh_cv", "org", "delegate", "hp_gdtrh_ld", "hp_gdtrh_cv", "--from", "2026-04-01",
+                 "--to", "2026-04-15", check=False)  # fmt: skip
+    assert forged.returncode == 1 and forged.stderr.startswith("Bạn không có quyền") and "hp_gdtrh_ld" in forged.stderr
+    own = run(db_url, "--actor", "hp_gdtrh_ld", "org", "delegate", "hp_gdtrh_ld", "hp_gdtrh_cv", "--from", "2026-04-01", "--to", "2026-04-15")
+    assert own.stdout.startswith("OK ")
+    db = make_engine(db_url)
+    try:
+        with db.connect() as conn:
+            refusals = conn.execute(select(AuditEvent.actor, AuditEvent.data).where(AuditEvent.event == "action_refused")).all()
+    finally:
+        db.dispose()
+    assert [(actor, data["action"]) for actor, data in refusals] == [("hp_gdtrh_cv", "delegate")]

@@ -20,10 +20,14 @@ def test_dry_run_json_then_store(db_url, tmp_path):
     assert isinstance(task["coordinators"], list) and all(set(p) == {"rule", "message"} for t in dry["tasks"] for p in t["problems"])
     assert run(db_url, "plan", "show", "1", check=False).returncode == 1  # the dry run stored nothing
 
-    plan_id = run(db_url, "plan", "import", str(path), "--year", "2026", "--number", "637/KH-SGDĐT").stdout.strip()
+    unread = run(db_url, "plan", "import", str(path), "--year", "2026", "--reporting-regime", "khi cần", check=False)
+    assert unread.returncode == 1 and "chế độ báo cáo" in unread.stderr and "khi cần" in unread.stderr
+    plan_id = run(db_url, "plan", "import", str(path), "--year", "2026", "--number", "637/KH-SGDĐT",
+                  "--reporting-regime", "Định kỳ hằng quý").stdout.strip()  # fmt: skip
     assert plan_id.isdigit()
     shown = json.loads(run(db_url, "plan", "show", plan_id, "--json").stdout)
     assert shown["number"] == "637/KH-SGDĐT" and len(shown["tasks"]) == 30
+    assert shown["reporting_regime"] == "Định kỳ hằng quý"
     assert sum(1 for t in shown["tasks"] if not t["dispatchable"]) == 4
 
     run(db_url, "org", "external", "Sở KH&CN")

@@ -23,6 +23,7 @@ from tests.fixtures.postgres import (
     is_ci,
     postgres_available,
 )
+from tests.work import HANG_GUARD
 
 pytestmark = pytest.mark.postgres
 
@@ -238,7 +239,7 @@ def test_killed_test_process_does_not_leak_server() -> None:
         if child.stdout is not None:
             child.stdout.close()
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + HANG_GUARD
     while time.monotonic() < deadline and base.exists():
         time.sleep(0.1)
     assert not base.exists(), "watchdog did not remove the data dir"

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import (
+    FormRejected,
     FrozenClock,
     HumanTask,
     Incident,
@@ -41,6 +42,7 @@ from engine import (
     start_instance,
 )
 from engine.bpmn import FLOW_NODES, load_bpmn
+from workflows.process_contract import DECISION_VALUES, DECISIONS
 from workflows.roles import LANE_ALIASES, ROLE_NAMES, role_catalog
 
 LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
@@ -91,6 +93,11 @@ def party(lane: str | None) -> str:
 
 def library(key: str) -> bytes:
     return (LIBRARY / f"{key}.bpmn").read_bytes()
+
+
+def report(text: str) -> dict[str, Any]:
+    """A draft step's form data: the report object with its result text (kết quả)."""
+    return {"bao_cao": {"ket_qua": text}}
 
 
 def iso(instant: datetime) -> str:
@@ -305,11 +312,47 @@ def test_decisions_use_the_agreed_vocabulary_and_every_gateway_has_a_default(key
     for gateway in process.iter(f"{{{NS['bpmn']}}}exclusiveGateway"):
         outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
         assert len(outgoing) >= 2 and gateway.get("default") in {f.get("id") for f in outgoing}, gateway.get("id")
-    vocabulary = {"quyet_dinh": {"dong_y", "tra_lai", "gia_han"}, "lanh_dao_duyet": {"dong_y", "tra_lai"}}
     for flow in flows:
         condition = flow.findtext("bpmn:conditionExpression", namespaces=NS) or ""
         for name, value in re.findall(r'(\w+) == "(\w+)"', condition):
-            assert value in vocabulary[name], (flow.get("id"), condition)
+            assert value in DECISION_VALUES[name], (flow.get("id"), condition)
+
+
+# The fields each human task's gv:form declares: what its documentation and the domain's hooks use.
+LEADER_FORM = ("lanh_dao_duyet", "y_kien_lanh_dao")
+FORM_FIELDS = {
+    "giao_nhiem_vu": {
+        "tiep_nhan": ("han_phoi_hop",), "thuc_hien": ("bao_cao", "de_nghi_gia_han", "han_de_nghi", "ly_do_gia_han"),
+        "duyet_bao_cao": LEADER_FORM, "xem_xet_gia_han": ("quyet_dinh", "han_moi", "y_kien"),
+        "tham_dinh_bao_cao": ("quyet_dinh", "y_kien", "han_moi"), "ky_duyet": ("y_kien_ky_duyet",),
+    },
+    "phoi_hop": {"tiep_nhan": (), "thuc_hien": ("noi_dung_phoi_hop",), "duyet_bao_cao": LEADER_FORM},
+    "bao_cao_dinh_ky": {
+        "tong_hop_truc_thuoc": ("so_don_vi", "so_don_vi_da_nop", "ket_qua_truc_thuoc", "ghi_chu"),
+        "thuc_hien": ("bao_cao",), "duyet_bao_cao": LEADER_FORM, "tham_dinh_bao_cao": ("quyet_dinh", "y_kien"),
+    },
+    "xa_phuong_trien_khai": {
+        "tiep_nhan": (), "giao_cho_truong": ("cap_hoc", "truong_duoc_giao", "han_cho_truong", "noi_dung_giao"),
+        "theo_doi_cac_truong": ("so_truong", "so_truong_hoan_thanh", "ket_qua_cac_truong", "ghi_chu"),
+        "tong_hop_bao_cao": ("bao_cao",), "duyet_bao_cao": LEADER_FORM, "tham_dinh_bao_cao": ("quyet_dinh", "y_kien"),
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_user_task_declares_its_form_with_vietnamese_labels(key: str) -> None:
+    sandbox = Sandbox()
+    try:
+        bundle = load_bpmn(library(key), role_catalog(), sandbox)[key]
+    finally:
+        sandbox.close()
+    assert {element: bundle.form(element).names for element in LANES[key]} == FORM_FIELDS[key]
+    for element, form in bundle.forms.items():
+        for field in form.fields:
+            assert field.label and field.label != field.name, (element, field.name)
+            decision = DECISIONS.get(element)
+            if decision is not None and field.name == decision.field:  # decisions: required, the contract's values
+                assert field.required and set(field.values) <= decision.values, (element, field)
 
 
 # --- giao_nhiem_vu ---------------------------------------------------------------------------
@@ -323,8 +366,8 @@ def _gnv(pe: ProcessEngine, clock: FrozenClock, days: int = 10, **data: Any) -> 
     return instance, deadline
 
 
-def _to_review(pe: ProcessEngine, instance: Instance, report: str = "Đã hoàn thành") -> None:
-    step(pe, instance, "thuc_hien", {"bao_cao": report})
+def _to_review(pe: ProcessEngine, instance: Instance, text: str = "Đã hoàn thành") -> None:
+    step(pe, instance, "thuc_hien", report(text))
     step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
 
 
@@ -348,18 +391,25 @@ def test_giao_nhiem_vu_happy_path_ends_with_the_sign_off(pe: ProcessEngine, cloc
     assert open_tasks(pe, instance) == []
     assert [status for _, status, _ in timers(pe, instance)] == ["cancelled"]
     data, objects = variables(pe, instance)
-    assert (data["bao_cao"], data["han_goc"], objects["qua_han"]) == ("Đã hoàn thành", deadline, None)
+    assert (data["bao_cao"], data["han_goc"], objects["qua_han"]) == ({"ket_qua": "Đã hoàn thành"}, deadline, None)
     assert_no_incidents(pe)
 
 
 def test_giao_nhiem_vu_leader_returns_the_draft_to_the_officer(pe: ProcessEngine, clock: FrozenClock) -> None:
     instance, _ = _gnv(pe, clock)
-    first = step(pe, instance, "thuc_hien", {"bao_cao": "Bản nháp"})
+    first = step(pe, instance, "thuc_hien", report("Bản nháp"))
     step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "tra_lai", "y_kien_lanh_dao": "Thiếu số liệu"})
     again = task(pe, instance, "thuc_hien")
     assert again.id != first.id
-    step(pe, instance, "thuc_hien", {"bao_cao": "Đủ số liệu"})
-    step(pe, instance, "duyet_bao_cao")  # no decision: returned again, never approved by default
+    step(pe, instance, "thuc_hien", report("Đủ số liệu"))
+    # A decision is required: none, or one the process does not know, is refused and changes nothing.
+    pending = task(pe, instance, "duyet_bao_cao")
+    for undecided in ({}, {"lanh_dao_duyet": "tu_choi"}, {"lanh_dao_duyet": None}):
+        with pytest.raises(FormRejected) as refused:
+            complete(pe, pending, undecided)
+        assert "lanh_dao_duyet" in str(refused.value)
+    assert task(pe, instance, "duyet_bao_cao").id == pending.id
+    step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "tra_lai"})
     _to_review(pe, instance)
     task(pe, instance, "tham_dinh_bao_cao")
     assert variables(pe, instance)[0]["so_lan_tra_lai"] == 0  # the unit's own returns are not counted
@@ -371,8 +421,8 @@ def test_giao_nhiem_vu_assigning_unit_returns_twice_then_approves(pe: ProcessEng
     _to_review(pe, instance, "Lần 1")
     step(pe, instance, "tham_dinh_bao_cao", {"quyet_dinh": "tra_lai", "y_kien": "Bổ sung biểu 1"})
     # The leader approved round 1; round 2 needs a fresh approval (no stale "dong_y").
-    step(pe, instance, "thuc_hien", {"bao_cao": "Lần 2"})
-    step(pe, instance, "duyet_bao_cao")
+    step(pe, instance, "thuc_hien", report("Lần 2"))
+    step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "tra_lai"})
     _to_review(pe, instance, "Lần 2b")
     step(pe, instance, "tham_dinh_bao_cao", {"quyet_dinh": "tra_lai", "y_kien": "Bổ sung biểu 2"})
     data, _ = variables(pe, instance)
@@ -382,7 +432,7 @@ def test_giao_nhiem_vu_assigning_unit_returns_twice_then_approves(pe: ProcessEng
     step(pe, instance, "tham_dinh_bao_cao", {"quyet_dinh": "dong_y"})
     done = complete(pe, task(pe, instance, "ky_duyet"))
     assert done.status == "completed"
-    assert variables(pe, instance)[0]["bao_cao"] == "Lần 3"
+    assert variables(pe, instance)[0]["bao_cao"] == {"ket_qua": "Lần 3"}
     assert_no_incidents(pe)
 
 
@@ -425,7 +475,7 @@ def test_giao_nhiem_vu_extension_refused_keeps_the_deadline(pe: ProcessEngine, c
     data, _ = variables(pe, instance)
     assert (data["han_xu_ly"], data["so_lan_gia_han"], data["de_nghi_gia_han"]) == (deadline, 0, False)
     # The request was answered: the next completion without the field goes to the leader.
-    step(pe, instance, "thuc_hien", {"bao_cao": "Đúng hạn"})
+    step(pe, instance, "thuc_hien", report("Đúng hạn"))
     task(pe, instance, "duyet_bao_cao")
     assert_no_incidents(pe)
 
@@ -531,19 +581,19 @@ def test_bao_cao_dinh_ky_one_period_opens_on_schedule_and_goes_up(pe: ProcessEng
     draft = task(pe, instance, "thuc_hien")
     assert draft.due_at == due and draft.period == "2026-03"
 
-    complete(pe, draft, {"bao_cao": "Tháng 3"})
+    complete(pe, draft, report("Tháng 3"))
     step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
     review = task(pe, instance, "tham_dinh_bao_cao")
     assert party(review.lane) == "cap_tren"
     complete(pe, review, {"quyet_dinh": "tra_lai", "y_kien": "Thiếu chỉ tiêu 3"})
-    step(pe, instance, "thuc_hien", {"bao_cao": "Tháng 3, đủ chỉ tiêu"})
+    step(pe, instance, "thuc_hien", report("Tháng 3, đủ chỉ tiêu"))
     step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "tra_lai"})
-    step(pe, instance, "thuc_hien", {"bao_cao": "Tháng 3, bản cuối"})
+    step(pe, instance, "thuc_hien", report("Tháng 3, bản cuối"))
     step(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
     done = complete(pe, task(pe, instance, "tham_dinh_bao_cao"), {"quyet_dinh": "dong_y"})
     assert done.status == "completed"
     data, _ = variables(pe, instance)
-    assert (data["so_lan_tra_lai"], data["lich_su_y_kien"], data["bao_cao"]) == (1, ["Thiếu chỉ tiêu 3"], "Tháng 3, bản cuối")
+    assert (data["so_lan_tra_lai"], data["lich_su_y_kien"], data["bao_cao"]) == (1, ["Thiếu chỉ tiêu 3"], {"ket_qua": "Tháng 3, bản cuối"})
     assert_no_incidents(pe)
 
 
@@ -559,14 +609,14 @@ def test_bao_cao_dinh_ky_parent_consolidates_its_children_then_reports_outside(p
     ]
     follow = task(pe, parent, "tong_hop_truc_thuoc")
     for child in children:
-        step(pe, child, "thuc_hien", {"bao_cao": f"Quý I {child.unit_code}"})
+        step(pe, child, "thuc_hien", report(f"Quý I {child.unit_code}"))
         step(pe, child, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
         review = task(pe, child, "tham_dinh_bao_cao")
         assert party(review.lane) == "cap_tren"
         assert complete(pe, review, {"quyet_dinh": "dong_y"}).status == "completed"
     assert task(pe, parent, "tong_hop_truc_thuoc").id == follow.id
     complete(pe, follow, {"so_don_vi": 2, "so_don_vi_da_nop": 2, "ket_qua_truc_thuoc": ["PHONG_A", "PHONG_B"]}, actor="dispatch")
-    step(pe, parent, "thuc_hien", {"bao_cao": "Tổng hợp quý I"})
+    step(pe, parent, "thuc_hien", report("Tổng hợp quý I"))
     done = complete(pe, task(pe, parent, "duyet_bao_cao"), {"lanh_dao_duyet": "dong_y"})
     assert done.status == "completed"  # no don_vi_cap_tren: sent outside the system
     data, objects = variables(pe, parent)
@@ -605,14 +655,14 @@ def test_xa_phuong_reassigns_follows_consolidates_and_reports_to_the_so(pe: Proc
     assert statuses == ["completed"] * 3
     complete(pe, follow, {"so_truong": 3, "so_truong_hoan_thanh": 3, "ket_qua_cac_truong": schools}, actor="dispatch")
 
-    step(pe, ward, "tong_hop_bao_cao", {"bao_cao": "Tổng hợp 3 trường"})
+    step(pe, ward, "tong_hop_bao_cao", report("Tổng hợp 3 trường"))
     step(pe, ward, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
     review = task(pe, ward, "tham_dinh_bao_cao")
     assert party(review.lane) == "giao"
     complete(pe, review, {"quyet_dinh": "tra_lai", "y_kien": "Thiếu trường MN02"})
-    step(pe, ward, "tong_hop_bao_cao", {"bao_cao": "Tổng hợp, bổ sung"})
+    step(pe, ward, "tong_hop_bao_cao", report("Tổng hợp, bổ sung"))
     step(pe, ward, "duyet_bao_cao", {"lanh_dao_duyet": "tra_lai"})
-    step(pe, ward, "tong_hop_bao_cao", {"bao_cao": "Tổng hợp, bản cuối"})
+    step(pe, ward, "tong_hop_bao_cao", report("Tổng hợp, bản cuối"))
     step(pe, ward, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
     done = complete(pe, task(pe, ward, "tham_dinh_bao_cao"), {"quyet_dinh": "dong_y"})
     assert done.status == "completed"
@@ -634,7 +684,7 @@ def test_xa_phuong_lateness_while_waiting_for_the_schools(pe: ProcessEngine, clo
     complete(pe, follow, {"so_truong": 4, "so_truong_hoan_thanh": 3, "ghi_chu": "Chốt khi còn 1 trường"})
     consolidate = task(pe, ward, "tong_hop_bao_cao")
     assert consolidate.due_at == datetime.fromisoformat(deadline)
-    step(pe, ward, "tong_hop_bao_cao", {"bao_cao": "Muộn"})
+    step(pe, ward, "tong_hop_bao_cao", report("Muộn"))
     task(pe, ward, "duyet_bao_cao")
     assert variables(pe, ward)[1]["qua_han"] is True
     assert_no_incidents(pe)

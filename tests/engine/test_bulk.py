@@ -35,8 +35,9 @@ from engine import (
 )
 from engine.bulk import SUMMARY_CHUNK
 from engine.queries import inbox
-from tests.engine.bpmn_samples import giao_nhiem_vu, process, timer_then_task, user_task_chain
-from tests.engine.test_concurrency import race, wait_until_blocked_on_lock
+from tests.engine.bpmn_samples import form, giao_nhiem_vu, process, timer_then_task, user_task_chain
+from tests.engine.test_concurrency import RACE_FORM, race, wait_until_blocked_on_lock
+from tests.work import HANG_GUARD
 
 DATA = {"tieu_de": "Báo cáo quý", "so_lieu": [1, 2, 3]}
 
@@ -47,17 +48,17 @@ def parallel_start(key: str = "song_song") -> bytes:
     body = (
         '<bpmn:startEvent id="start"/>'
         '<bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/>'
-        '<bpmn:userTask id="a" name="Việc có hạn"/>'
+        f'<bpmn:userTask id="a" name="Việc có hạn">{form(ket_qua="text")}</bpmn:userTask>'
         '<bpmn:boundaryEvent id="a_han" attachedToRef="a" cancelActivity="false">'
         "<bpmn:timerEventDefinition><bpmn:timeDuration>PT48H</bpmn:timeDuration></bpmn:timerEventDefinition>"
         "</bpmn:boundaryEvent>"
         '<bpmn:scriptTask id="ghi_tre"><bpmn:script>tre_han = True</bpmn:script></bpmn:scriptTask>'
         '<bpmn:endEvent id="end_tre"/>'
-        '<bpmn:userTask id="b" name="Việc theo hạn đơn vị"/>'
+        f'<bpmn:userTask id="b" name="Việc theo hạn đơn vị">{form(so_lieu="integer")}</bpmn:userTask>'
         '<bpmn:intermediateCatchEvent id="cho"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>'
         "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
         '<bpmn:userTask id="c" name="Việc sau hẹn giờ"/>'
-        '<bpmn:userTask id="duyet" name="Duyệt"/>'
+        f'<bpmn:userTask id="duyet" name="Duyệt">{form(y_kien="text")}</bpmn:userTask>'
         '<bpmn:endEvent id="end"/>'
         '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="a"/>'
@@ -371,7 +372,7 @@ def test_two_dispatches_of_the_same_children_at_once_start_each_child_once(pe):
 
     def pause(_uow):
         a_paused.set()
-        assert release_a.wait(20)
+        assert release_a.wait(HANG_GUARD)
 
     def run(name, hook=None):
         with pe.unit_of_work(name) as uow:
@@ -381,7 +382,7 @@ def test_two_dispatches_of_the_same_children_at_once_start_each_child_once(pe):
 
     a = threading.Thread(target=run, args=("A", pause))
     a.start()
-    assert a_paused.wait(20)
+    assert a_paused.wait(HANG_GUARD)
     b = threading.Thread(target=run, args=("B",))
     b.start()
     if pe.db.dialect.name == "postgresql":
@@ -390,8 +391,8 @@ def test_two_dispatches_of_the_same_children_at_once_start_each_child_once(pe):
         time.sleep(0.2)
     assert "B" not in results
     release_a.set()
-    a.join(30)
-    b.join(30)
+    a.join(HANG_GUARD)
+    b.join(HANG_GUARD)
     assert (results["A"].created, results["B"].created, results["B"].skipped) == (200, 0, 200)
     assert _count(pe, Instance) == 200
 
@@ -504,7 +505,7 @@ def test_a_bulk_child_is_optimistically_locked(pe):
 
 
 def test_two_people_completing_a_bulk_childs_task_exactly_one_wins(pe):
-    _deploy(pe, user_task_chain())
+    _deploy(pe, user_task_chain(fields=RACE_FORM))
     [child] = _bulk(pe, "p", [ChildSpec("U")]).instance_ids
     [task] = _open(pe, child)
     postgres = pe.db.dialect.name == "postgresql"
@@ -552,3 +553,69 @@ def test_spiff_task_ids_repeat_across_children_and_nothing_minds(pe):
     assert (n1.element_id, n2.element_id) == ("a", "b")
     assert n2.spiff_task_id != t2.spiff_task_id  # tasks created later get fresh UUIDs per instance
     assert uuid.UUID(str(n1.spiff_task_id)) == t1.spiff_task_id
+
+
+# --- one task-row builder for both paths ------------------------------------------------------
+
+
+def assigner_first(key: str = "giao_lai") -> bytes:
+    """The first task belongs to the assigning unit (lane "Lãnh đạo đơn vị giao": the unit named by
+    ``don_vi_giao``, else the parent instance's); the next one to the child's own unit."""
+    body = (
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="giao" name="Giao việc"/>'
+        '<bpmn:userTask id="lam" name="Làm"/><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="giao"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="giao" targetRef="lam"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="lam" targetRef="end"/>'
+    )
+    return process(body, key=key, lanes={"Lãnh đạo đơn vị giao": ["giao"], "Chuyên viên": ["lam"]})
+
+
+def first_task_in_a_subprocess(key: str = "trong_sp") -> bytes:
+    body = (
+        '<bpmn:startEvent id="start"/><bpmn:subProcess id="sp"><bpmn:startEvent id="s0"/>'
+        '<bpmn:userTask id="lam" name="Làm"/><bpmn:endEvent id="s1"/>'
+        '<bpmn:sequenceFlow id="i1" sourceRef="s0" targetRef="lam"/><bpmn:sequenceFlow id="i2" sourceRef="lam" targetRef="s1"/>'
+        '</bpmn:subProcess><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sp"/><bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="end"/>'
+    )
+    return process(body, key=key, lanes={"Chuyên viên": ["sp"]})
+
+
+ROW = ("element_id", "name", "lane", "candidate_unit", "candidate_role", "due_at", "plan_key", "task_key", "period")
+
+
+def _rows(pe, instance_id):
+    return [tuple(getattr(t, n) for n in ROW) for t in _open(pe, instance_id)]
+
+
+@pytest.mark.parametrize("data", [{}, {"don_vi_giao": "PHONG_GDTH"}], ids=["parent-unit", "named-unit"])
+def test_bulk_and_one_by_one_starts_build_the_same_task_rows(pe, clock, data):
+    """A "… đơn vị giao" first task went to the child's unit in bulk and to the assigning unit one
+    by one; both now build their rows with engine.task_rows."""
+    _deploy(pe, assigner_first(), user_task_chain())
+    with pe.unit_of_work("tester") as uow:
+        parent = start_instance(uow, StartInstance("p", {}, unit_code="SO")).id
+    due = clock.now() + timedelta(days=10)
+    children = [ChildSpec("THCS_A", parent_id=parent, plan_key="637/KH", task_key="7", period="2026-Q2", due_at=due),
+                ChildSpec("THCS_B")]  # fmt: skip
+    singles = [_single(pe, "giao_lai", child, data=data) for child in children]
+    bulks = _bulk(pe, "giao_lai", children, data=data).instance_ids
+    assigner = data.get("don_vi_giao")
+    assert _rows(pe, singles[0]) == _rows(pe, bulks[0]) == [
+        ("giao", "Giao việc", "Lãnh đạo đơn vị giao", assigner or "SO", "leader", due, "637/KH", "7", "2026-Q2")]
+    assert _rows(pe, singles[1]) == _rows(pe, bulks[1]) == [
+        ("giao", "Giao việc", "Lãnh đạo đơn vị giao", assigner or "THCS_B", "leader", None, None, None, None)]
+    for instance_id in (singles[0], bulks[0]):
+        _complete(pe, instance_id, "giao")
+    assert [r[3] for r in _rows(pe, singles[0])] == [r[3] for r in _rows(pe, bulks[0])] == ["THCS_A"]
+
+
+def test_a_first_task_inside_a_subprocess_gets_one_row_in_bulk_too(pe):
+    _deploy(pe, first_task_in_a_subprocess())
+    single = _single(pe, "trong_sp", ChildSpec("A"))
+    [bulk] = _bulk(pe, "trong_sp", [ChildSpec("A")]).instance_ids
+    assert _rows(pe, single) == _rows(pe, bulk) == [("lam", "Làm", None, "A", "officer", None, None, None, None)]
+    _complete(pe, bulk, "lam")
+    with pe.read() as s:
+        assert s.get(Instance, bulk).status == "completed"

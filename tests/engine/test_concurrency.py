@@ -26,11 +26,13 @@ from engine import (
     start_instance,
 )
 from tests.engine.bpmn_samples import user_task_chain
+from tests.work import HANG_GUARD
 
 ROUNDS = 8
+RACE_FORM = {"by": "text"}  # the form of the raced task: each contender writes its name
 
 
-def wait_until_blocked_on_lock(pe, deadline=10.0):
+def wait_until_blocked_on_lock(pe, deadline=HANG_GUARD):
     """PostgreSQL: until another backend waits for a lock (B blocked behind A's row lock)."""
     end = time.monotonic() + deadline
     with pe.db.connect() as conn:
@@ -52,7 +54,7 @@ def race(pe, task_id, postgres):
 
     def pause(_uow):
         a_paused.set()
-        assert release_a.wait(20)
+        assert release_a.wait(HANG_GUARD)
 
     def run(name, hook=None):
         try:
@@ -66,20 +68,20 @@ def race(pe, task_id, postgres):
 
     a = threading.Thread(target=run, args=("A", pause))
     a.start()
-    assert a_paused.wait(20)
+    assert a_paused.wait(HANG_GUARD)
     b = threading.Thread(target=run, args=("B",))
     b.start()
     if postgres:
         wait_until_blocked_on_lock(pe)
     release_a.set()
-    a.join(30)
-    b.join(30)
+    a.join(HANG_GUARD)
+    b.join(HANG_GUARD)
     return outcome
 
 
 def test_two_completions_of_one_task_exactly_one_wins(pe):
     with pe.unit_of_work("tester") as uow:
-        deploy(uow, user_task_chain())
+        deploy(uow, user_task_chain(fields=RACE_FORM))
     postgres = pe.db.dialect.name == "postgresql"
     for _ in range(ROUNDS):
         with pe.unit_of_work("tester") as uow:

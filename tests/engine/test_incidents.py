@@ -1,28 +1,35 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine import (
+    AuditEvent,
+    BadData,
     HumanTask,
     Incident,
     Instance,
+    InvalidState,
+    NotFound,
     OutboxMessage,
     StartInstance,
     StepFailed,
     add_outbox_message,
+    cancel_instance,
     complete_task,
     deploy,
+    resolve_incident,
     retry_incident,
     start_instance,
 )
+from engine.commands import MAX_REASON_CHARS
 from engine.sandbox import Sandbox
 from tests.engine.bpmn_samples import user_task_chain
 
 
 def _setup(pe, script):
     with pe.unit_of_work("tester") as uow:
-        deploy(uow, user_task_chain(script=script, names=("a",)))
+        deploy(uow, user_task_chain(script=script, names=("a",), fields={"total": "integer", "n": "integer"}))
     with pe.unit_of_work("tester") as uow:
         instance = start_instance(uow, StartInstance("p", {"n": 0}, unit_code="U"))
     with pe.read() as s:
@@ -154,3 +161,59 @@ def test_a_task_completed_hook_sees_the_form_data_and_writes_in_the_same_transac
         complete_task(uow, task.id, {"n": 0})
     with pe.read() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def _open_incident(pe):
+    instance, task = _setup(pe, "ratio = total / n")
+    with pytest.raises(StepFailed), pe.unit_of_work("officer") as uow:
+        complete_task(uow, task.id, {"total": 1})
+    _, _, [incident], _ = _state(pe, instance.id)
+    return instance, incident
+
+
+def _resolutions(pe):
+    with pe.read() as s:
+        return [(e.actor, e.data) for e in s.scalars(select(AuditEvent).where(AuditEvent.event == "incident_resolved"))]
+
+
+def test_cancelling_an_instance_resolves_its_open_incidents_as_moot(pe):
+    instance, incident = _open_incident(pe)
+    with pe.unit_of_work("leader") as uow:
+        cancel_instance(uow, instance.id, reason="Nhiệm vụ bị hủy theo Kế hoạch 12/KH-SGDĐT")
+    _, _, [incident], _ = _state(pe, instance.id)
+    assert (incident.status, incident.resolution, incident.resolved_by) == ("resolved", "moot", "leader")
+    assert incident.reason == "Nhiệm vụ bị hủy theo Kế hoạch 12/KH-SGDĐT"
+    assert _resolutions(pe) == [("leader", {"incident": incident.id, "resolution": "moot", "reason": incident.reason})]
+
+
+def test_an_incident_left_open_on_a_cancelled_instance_can_be_resolved_with_a_reason(pe):
+    instance, incident = _open_incident(pe)
+    with pe.db.begin() as conn:  # cancelled before cancelling closed incidents
+        conn.execute(update(Instance).where(Instance.id == instance.id).values(status="cancelled"))
+    with pe.unit_of_work("admin") as uow:
+        resolve_incident(uow, incident.id, reason="  Phiên bản đã hủy; ca\u0301c bước không còn tác dụng ")
+    _, _, [incident], _ = _state(pe, instance.id)
+    assert (incident.status, incident.resolution) == ("resolved", "moot")
+    assert incident.reason == "Phiên bản đã hủy; các bước không còn tác dụng"  # trimmed, NFC
+    with pytest.raises(InvalidState) as again, pe.unit_of_work("admin") as uow:
+        resolve_incident(uow, incident.id, reason="lần nữa")
+    assert again.value.code == "incident_not_open"
+    assert [data["resolution"] for _, data in _resolutions(pe)] == ["moot"]
+
+
+def test_an_incident_of_a_running_instance_is_not_closed_without_its_step(pe):
+    instance, incident = _open_incident(pe)
+    with pytest.raises(InvalidState) as refused, pe.unit_of_work("admin") as uow:
+        resolve_incident(uow, incident.id, reason="không cần")
+    assert refused.value.code == "incident_resolve_running" and "retry" in refused.value.message("en")
+    for reason in ("", "   ", "x" * (MAX_REASON_CHARS + 1)):
+        with pytest.raises(BadData) as blank, pe.unit_of_work("admin") as uow:
+            resolve_incident(uow, incident.id, reason=reason)
+        assert blank.value.code == "incident_reason_required"
+    for missing in (0, -1, 10**20):
+        with pytest.raises(NotFound), pe.unit_of_work("admin") as uow:
+            resolve_incident(uow, missing, reason="không có")
+    with pe.unit_of_work("admin") as uow:  # retrying stays the way to close it
+        retry_incident(uow, incident.id, data={"n": 1})
+    _, _, [incident], _ = _state(pe, instance.id)
+    assert (incident.status, incident.resolution, incident.reason) == ("resolved", "retried", None)

@@ -21,13 +21,14 @@ from engine import (
     start_instance,
 )
 from tests.engine.bpmn_samples import user_task_chain
+from tests.work import HANG_GUARD
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_kill_9_before_commit_leaves_the_last_wait_state(pe, db_url, tmp_path):
     with pe.unit_of_work("tester") as uow:
-        deploy(uow, user_task_chain(script="dem = 1"))
+        deploy(uow, user_task_chain(script="dem = 1", fields={"ket_qua": "text"}))
     with pe.unit_of_work("tester") as uow:
         instance = start_instance(uow, StartInstance("p", {}, unit_code="U"))
     with pe.read() as s:
@@ -35,14 +36,14 @@ def test_kill_9_before_commit_leaves_the_last_wait_state(pe, db_url, tmp_path):
     marker = tmp_path / "flushed"
     proc = subprocess.Popen([sys.executable, "-m", "tests.engine.kill_worker", db_url, str(task.id), str(marker)], cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_GUARD
         while not marker.exists():
             assert proc.poll() is None, "the worker died before reaching the commit"
             assert time.monotonic() < deadline
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
-        proc.wait(30)
+        proc.wait(HANG_GUARD)
     assert proc.returncode == -signal.SIGKILL
 
     with pe.read() as s:

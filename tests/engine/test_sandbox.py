@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
@@ -183,9 +182,10 @@ def test_runtime_errors_are_script_failed(sandbox: Sandbox) -> None:
 
 
 def test_infinite_loop_times_out_and_sandbox_recovers(sandbox: Sandbox) -> None:
-    start = time.monotonic()
+    sandbox.evaluate("1", {})
+    runaway = sandbox._local.child.proc
     _raises("script_timeout", sandbox, "while True:\n    pass")
-    assert time.monotonic() - start < TIMEOUT + 1
+    assert runaway.poll() is not None  # killed, not left spinning: the error is the timeout's
     assert sandbox.evaluate("1 + 1", {}) == 2
 
 
@@ -199,11 +199,9 @@ def test_infinite_loop_times_out_and_sandbox_recovers(sandbox: Sandbox) -> None:
     ],
 )
 def test_memory_bombs_fail_cleanly(sandbox: Sandbox, script: str) -> None:
-    start = time.monotonic()
     with pytest.raises(ScriptError) as info:
         sandbox.execute(script, {})
     assert info.value.code in ("script_memory", "script_timeout")
-    assert time.monotonic() - start < TIMEOUT + 1
     assert sandbox.evaluate("x + 1", {"x": 1}) == 2
 
 

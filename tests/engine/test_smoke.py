@@ -7,7 +7,7 @@ from tests.engine.bpmn_samples import user_task_chain
 
 def test_deploy_start_complete_on_both_databases(pe):
     with pe.unit_of_work("tester") as uow:
-        [deployed] = deploy(uow, user_task_chain())
+        [deployed] = deploy(uow, user_task_chain(fields={"y": "integer"}))
     assert (deployed.key, deployed.version, deployed.created) == ("p", 1, True)
     with pe.unit_of_work("tester") as uow:
         instance = start_instance(uow, StartInstance("p", {"x": 1}, unit_code="U1"))

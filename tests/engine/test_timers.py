@@ -17,6 +17,7 @@ from engine import (
     start_instance,
 )
 from tests.engine.bpmn_samples import giao_nhiem_vu, process, timer_then_task
+from tests.work import HANG_GUARD
 
 
 def _start(pe, key, n=1, **kw):
@@ -121,7 +122,7 @@ def test_concurrent_sweepers_fire_each_timer_exactly_once(pe, clock):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(120)
+        t.join(HANG_GUARD)
     assert errors == [] and sum(sweeps) == n  # every instance stepped once across the four sweepers
     events = _rows(pe, AuditEvent, AuditEvent.event == "timer_fired")
     per_timer = Counter(e.data["timer"] for e in events)

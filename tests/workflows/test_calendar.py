@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.calendar import BusinessCalendar
+from workflows.calendar import BusinessCalendar, national_calendar
 
 CAL = BusinessCalendar(range(2024, 2028))
 
@@ -129,3 +129,18 @@ def test_working_days_between_inverts_adding(start: date, n: int) -> None:
 def test_working_days_between_is_antisymmetric_on_working_days(a: date, b: date) -> None:
     a, b = CAL.next_working_day(a, inclusive=True), CAL.next_working_day(b, inclusive=True)
     assert CAL.working_days_between(a, b) == -CAL.working_days_between(b, a)
+
+
+def test_a_limit_ending_on_a_day_off_ends_on_the_next_working_day() -> None:
+    # Civil Code 2015, Điều 148 khoản 5.
+    assert CAL.deadline_day(date(2026, 2, 14)) == date(2026, 2, 23)  # Tết 14-22/02/2026
+    assert CAL.deadline_day(date(2026, 4, 30)) == date(2026, 5, 4)  # 30/4, 1/5, then a weekend
+    assert CAL.deadline_day(date(2026, 2, 13)) == date(2026, 2, 13)  # a working day stays
+    assert BusinessCalendar(makeup_working_days=[date(2026, 3, 14)]).deadline_day(date(2026, 3, 14)) == date(2026, 3, 14)
+    assert BusinessCalendar(extra_days_off=[date(2026, 3, 16)]).deadline_day(date(2026, 3, 14)) == date(2026, 3, 17)
+
+
+def test_the_national_calendar_is_built_once_and_loads_any_year() -> None:
+    assert national_calendar() is national_calendar()
+    assert not national_calendar().is_working_day(date(2026, 2, 17))
+    assert not national_calendar().is_working_day(date(2031, 1, 1))

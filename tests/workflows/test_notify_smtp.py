@@ -28,6 +28,7 @@ from engine.outbox import (
     failed_messages,
 )
 from tests.fixtures.smtp import SENDER, Server
+from tests.work import HANG_GUARD
 from workflows.notify import SmtpConfig, SmtpTransport, build_message, classify, message_id
 
 SUBJECT = "Nhắc việc: Báo cáo quý II — hạn 15/07/2026"
@@ -225,7 +226,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(pe, server):
 
     def deliverer(name):
         try:
-            start.wait(10)
+            start.wait(HANG_GUARD)
             while True:
                 result = deliver_due(pe, SmtpTransport(server.config()), limit=7)
                 if result == DeliveryResult(0, 0, 0):
@@ -238,7 +239,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(pe, server):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(120)
+        t.join(HANG_GUARD)
     assert errors == []
     assert server.mailbox.message_ids() == Counter({f"<{i}@haiphong.edu.vn>": 1 for i in ids})
     assert sum(r.sent for rs in results.values() for r in rs) == 200

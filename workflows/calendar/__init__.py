@@ -1,5 +1,5 @@
 """The business calendar: Vietnamese public holidays, make-up days and working-day arithmetic."""
 
-from workflows.calendar.business import BusinessCalendar
+from workflows.calendar.business import BusinessCalendar, national_calendar
 
-__all__ = ["BusinessCalendar"]
+__all__ = ["BusinessCalendar", "national_calendar"]

@@ -19,6 +19,12 @@ Counting: "trong 5 ngày làm việc kể từ ngày nhận" does not count the 
 day counted is the next working day. So ``add_working_days(received, 5)`` is the last allowed
 day, and ``workflows.timeframes.due_after`` of it is the instant the work becomes late.
 
+Deadlines on a day off (Civil Code 2015, Điều 148 khoản 5): a time limit whose last day is a day
+off ends at the end of the next working day. ``deadline_day`` is that day; the timeframes apply it
+to every period (``workflows.timeframes``, "effective due"). Whose days off count is the caller's
+choice: a province passes its own calendar (the admin's days off and make-up days);
+``national_calendar()`` has the government's alone.
+
 Pure: no database, no wall clock. Years outside those given are loaded on first use, so
 arithmetic across New Year works.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import holidays
@@ -59,7 +66,7 @@ class BusinessCalendar:
 
     def __init__(
         self,
-        years: Iterable[int],
+        years: Iterable[int] = (),
         *,
         extra_days_off: Iterable[date] = (),
         makeup_working_days: Iterable[date] = (),
@@ -100,6 +107,11 @@ class BusinessCalendar:
             day += _ONE_DAY
         return day
 
+    def deadline_day(self, last_day: date) -> date:
+        """The day a time limit whose last day is ``last_day`` really ends (Điều 148 khoản 5):
+        ``last_day`` itself if it is a working day, else the next working day."""
+        return self.next_working_day(last_day, inclusive=True)
+
     def previous_working_day(self, day: date) -> date:
         day -= _ONE_DAY
         while not self.is_working_day(day):
@@ -122,3 +134,9 @@ class BusinessCalendar:
         if b < a:
             return -sum(1 for i in range((a - b).days) if self.is_working_day(b + i * _ONE_DAY))
         return sum(1 for i in range(1, (b - a).days + 1) if self.is_working_day(a + i * _ONE_DAY))
+
+
+@cache
+def national_calendar() -> BusinessCalendar:
+    """The government's holidays and make-up days, no province's additions; built once."""
+    return BusinessCalendar()

@@ -10,8 +10,11 @@ engine's own events on each instance (``deadline_moved``, ``instance_cancelled``
   A task with several periods open needs the period named.
 * New lead: the former lead's running ``giao_nhiem_vu`` instances are cancelled (with their
   children) and the new lead gets its own for the periods already open. Coordinating units keep
-  their ``phoi_hop`` instances: their work does not change (their start data still names the
-  former lead as the requester; the plan task names the new one).
+  their ``phoi_hop`` instances, moved under the new lead's instance before the former one is
+  cancelled: their work does not change (their start data still names the former lead as the
+  requester; the plan task names the new one).
+* A new deadline moves the coordinators' default deadline with it (``following_deadlines``); a
+  deadline the lead or a commune chose (earlier) stays.
 * Cancel: every running instance of the task is cancelled (status "đã hủy"), waiting periods
   will not open, and the task is no longer dispatched.
 """
@@ -32,8 +35,14 @@ from engine import (
     UnitOfWork,
     cancel_instance,
     move_deadline,
+    register,
 )
-from engine.messages import register
+from workflows.cascade.coordination import (
+    attach_coordinators,
+    detach_coordinators,
+    following_deadlines,
+    running_lead,
+)
 from workflows.cascade.dispatch import PROCESS_LEAD, DispatchResult, _Planner, _start
 from workflows.cascade.models import DispatchOpening
 from workflows.org.resolve import UnitDirectory
@@ -127,13 +136,15 @@ def _move_due(uow: UnitOfWork, task: PlanTask, running: list[Instance], amendmen
         raise BadData("amend_period_needed", stt=task.stt, periods=", ".join(periods))
     in_period = [i for i in running if (i.period or "") == period]
     old = {i.due_at for i in in_period if i.parent_id is None}
+    moves = following_deadlines(old, due)
     for instance in in_period:
-        if instance.parent_id is None or instance.due_at in old:
-            move_deadline(uow, instance.id, due, variable="han_xu_ly")
-            reschedule(uow, instance.id, due)
+        target = due if instance.parent_id is None else moves.get(instance.due_at)
+        if target is not None:
+            move_deadline(uow, instance.id, target, variable="han_xu_ly")
+            reschedule(uow, instance.id, target)
             result.moved += 1
     schedule = dict(task.schedule or {})
-    schedule["periods"] = [({**p, "due": due.isoformat()} if p.get("key") == period else p) for p in schedule.get("periods") or []]
+    schedule["periods"] = [({**p, "due": due.isoformat(), "effective_due": due.isoformat()} if p.get("key") == period else p) for p in schedule.get("periods") or []]
     task.schedule = schedule
     result.changes["due"] = {"period": period, "from": sorted(d.astimezone(due.tzinfo).isoformat() for d in old if d), "to": due.isoformat()}
 
@@ -144,8 +155,10 @@ def _change_lead(uow: UnitOfWork, plan: Plan, task: PlanTask, running: list[Inst
     units = [t for t in resolution.targets if t.unit_id is not None]
     if len(units) != 1 or resolution.unknown or len(resolution.targets) != 1:
         raise BadData("amend_lead_unclear", text=text)
+    coordinators: dict[str | None, list[Any]] = {}
     for instance in running:
         if instance.parent_id is None and instance.process_key == PROCESS_LEAD:
+            coordinators.setdefault(instance.period, []).extend(detach_coordinators(uow, instance.id))
             result.cancelled += len(cancel_instance(uow, instance.id, reason=amendment.reason))
     result.changes["lead"] = [task.lead_text, text]
     task.lead_text, task.lead = text, [{"unit_id": units[0].unit_id, "text": units[0].text}]
@@ -157,3 +170,7 @@ def _change_lead(uow: UnitOfWork, plan: Plan, task: PlanTask, running: list[Inst
     dispatched = DispatchResult(plan.id, False)
     _start(uow, planner, dispatched, dry_run=False)
     result.created += dispatched.created
+    for period, ids in coordinators.items():
+        new_lead = running_lead(uow, plan.id, task.stt, period)
+        if new_lead is not None and ids:
+            attach_coordinators(uow, ids, new_lead)

@@ -4,18 +4,21 @@ Who gets what, per active task and period
     * The lead unit (chủ trì) gets ``giao_nhiem_vu``; its start data says the issuing Sở is the
       assigning unit (``don_vi_giao``).
     * Each coordinating target (phối hợp) gets ``phoi_hop``, with the lead unit as the assigning
-      unit. Group expressions ("các phòng", "các cơ sở giáo dục"…) are expanded over the tree now
+      unit (``don_vi_giao``, ``don_vi_chu_tri``), started as a child of the lead's instance and due
+      ``coordinator_days`` working days before the lead (``workflows.cascade.coordination``).
+      Group expressions ("các phòng", "các cơ sở giáo dục"…) are expanded over the tree now
       (``expand_group``), so a unit added later is included in later periods too. The lead unit
       is never its own coordinator; a unit named twice gets one instance.
     * A school under a commune (mầm non, tiểu học, THCS, TH&THCS) never gets an instance from the
       Sở directly: its commune gets ONE ``xa_phuong_trien_khai`` for that task and period, and
       the schools' ``giao_nhiem_vu`` instances are started when the commune completes
       "Giao cho các trường" (``install`` registers that reaction as an engine hook). This holds
-      for a school named as lead too. Units directly under the Sở (phòng, THPT, PT nhiều cấp,
+      for a school named as lead too (it keeps the lead role through its commune:
+      ``workflows.cascade.ward``). Units directly under the Sở (phòng, THPT, PT nhiều cấp,
       trung tâm) and communes themselves get their instance directly.
     * External bodies (``ngoai``) get nothing; they are reported (``DispatchResult.external``).
       Inactive units named one by one are reported too (``inactive``).
-    Dispatched instances have no parent: the plan is not an instance (``plan_key`` = "plan:<id>",
+    Leads and communes have no parent: the plan is not an instance (``plan_key`` = "plan:<id>",
     ``task_key`` = the task's STT and ``period`` tie them to it).
 
 Periods
@@ -25,6 +28,23 @@ Periods
     Asia/Ho_Chi_Minh) now; each later period waits in ``dispatch_opening`` until
     ``open_due_periods`` runs at or after 00:00 (+07:00) of its first day. A task without a
     schedule (accepted as an exception) gets one instance for the plan's year, with no due.
+    A period already due when the plan was issued (its effective due at or before 00:00 of
+    ``issued_on``, or, for a plan whose date is not known, the dispatch instant) is not dispatched
+    unless the caller asks (``include_past``): a plan issued in March does not create January's
+    and February's reports overdue at birth. They are counted in ``DispatchResult.past``.
+
+Periodic reports (the plan's reporting regime)
+    A "Thường xuyên" task has no deadline of its own; what a Sở follows is the report the plan's
+    reporting regime asks for ("Định kỳ hằng quý…", "trước ngày 15 hằng tháng", read as a
+    timeframe in the plan's year). Each lead unit of a continuous task gets one
+    ``bao_cao_dinh_ky`` per period of the regime, besides the year's instance of the work itself:
+    due at the period's effective due, reporting to the issuing Sở (``don_vi_cap_tren``), with the
+    period (``ky_bao_cao``, ``ten_ky_bao_cao``) and its NĐ 09/2019 data window
+    (``chot_so_lieu_tu``..``chot_so_lieu_den``) in the start data, shown on the report. Periods
+    open as recurring ones do (``dispatch_opening``, keyed ``REPORT_PREFIX`` + the period key);
+    the past-period rule applies. A school under a commune reports through its commune (one
+    report per commune). A plan without a regime dispatches no periodic report; one the timeframe
+    parser refuses is refused at dispatch with its reason.
 
 Idempotency and atomicity
     Every child has ``business_key`` = "<plan>/<task>/<period>/<unit>/<process>";
@@ -39,14 +59,24 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
 
-from engine import BadData, ChildSpec, Instance, InvalidState, NotFound, UnitOfWork, start_instances
-from engine.messages import register
+from engine import (
+    BadData,
+    ChildSpec,
+    Instance,
+    InvalidState,
+    NotFound,
+    UnitOfWork,
+    register,
+    start_instances,
+)
+from workflows.cascade import coordination, extensions, ward
+from workflows.cascade.coordination import COORDINATOR_DAYS_BEFORE, coordinator_due
 from workflows.cascade.models import DispatchOpening
 from workflows.org.kinds import SCHOOLS_UNDER_COMMUNES, UnitKind
 from workflows.org.models import OrgUnit
@@ -54,26 +84,49 @@ from workflows.org.resolve import expand_group
 from workflows.plans.importing import dispatchable
 from workflows.plans.keys import plan_id_of, plan_key
 from workflows.plans.models import Plan, PlanTask
-from workflows.timeframes import LOCAL_TZ
-
-PROCESS_LEAD = "giao_nhiem_vu"
-PROCESS_COORDINATE = "phoi_hop"
-PROCESS_WARD = "xa_phuong_trien_khai"
-WARD_ASSIGN_STEP = "giao_cho_truong"
+from workflows.process_contract import (
+    MN,
+    PROCESS_COORDINATE,
+    PROCESS_LEAD,
+    PROCESS_PERIODIC_REPORT,
+    PROCESS_WARD,
+    TH,
+    THCS,
+    WARD_ASSIGN,
+    WARD_SCHOOL_DEADLINE,
+)
+from workflows.timeframes import (
+    LOCAL_TZ,
+    TimeframeRefused,
+    effective_due_of,
+    parse_timeframe,
+    schedule_json,
+)
+from workflows.tracking.follow import count_as_lead
 
 # Levels a commune names in "Giao cho các trường" (cap_hoc) → the school kinds they cover.
 LEVEL_KINDS: dict[str, frozenset[str]] = {
-    "MN": frozenset({UnitKind.PRESCHOOL.value}),
-    "TH": frozenset({UnitKind.PRIMARY.value, UnitKind.PRIMARY_LOWER.value}),
-    "THCS": frozenset({UnitKind.LOWER_SECONDARY.value, UnitKind.PRIMARY_LOWER.value}),
+    MN: frozenset({UnitKind.PRESCHOOL.value}),
+    TH: frozenset({UnitKind.PRIMARY.value, UnitKind.PRIMARY_LOWER.value}),
+    THCS: frozenset({UnitKind.LOWER_SECONDARY.value, UnitKind.PRIMARY_LOWER.value}),
 }
 _SCHOOL_KINDS = frozenset(k.value for k in SCHOOLS_UNDER_COMMUNES)
 _KEY_CHUNK = 1_000
+MAX_COORDINATOR_DAYS = 60  # working days: about three months
+REPORT_PREFIX = "bcdk:"  # a dispatch_opening of a periodic report, not of the task's own period
 
 register({
+    "reporting_regime_refused": (
+        "Không đọc được chế độ báo cáo của kế hoạch {plan} (\"{regime}\"): {reason}",
+        "The reporting regime of plan {plan} (\"{regime}\") cannot be read: {reason}",
+    ),
     "plan_not_dispatchable": (
         "Chưa thể giao kế hoạch {plan}: nhiệm vụ STT {stts} chưa đạt \"6 rõ\" và chưa được lãnh đạo chấp nhận ngoại lệ.",
         "Plan {plan} cannot be dispatched: tasks {stts} fail the \"6 rõ\" checks and have no recorded exception.",
+    ),
+    "coordinator_days_invalid": (
+        "Số ngày làm việc dành cho đơn vị phối hợp phải là số nguyên từ 0 đến {high}; nhận được: {value}.",
+        "The coordinators' working days must be a whole number from 0 to {high}; received: {value}.",
     ),
     "ward_school_unknown": (
         "Trường \"{code}\" không thuộc {ward}; chỉ giao được cho các trường trên địa bàn.",
@@ -93,6 +146,7 @@ class DispatchResult:
     scheduled: int = 0  # later periods of recurring tasks, waiting in dispatch_opening
     external: list[str] = field(default_factory=list)  # external bodies named by tasks: no instance
     inactive: list[str] = field(default_factory=list)  # inactive units named by tasks: no instance
+    past: int = 0  # (task, period) pairs already due when the plan was issued: not dispatched
 
     @property
     def total(self) -> int:
@@ -102,7 +156,7 @@ class DispatchResult:
         return {
             "plan_id": self.plan_id, "dry_run": self.dry_run, "by_kind": self.by_kind, "by_process": self.by_process,
             "total": self.total, "created": self.created, "skipped": self.skipped, "scheduled": self.scheduled,
-            "external": self.external, "inactive": self.inactive,
+            "external": self.external, "inactive": self.inactive, "past": self.past,
         }  # fmt: skip
 
 
@@ -114,12 +168,13 @@ class _Batch:
     data: dict[str, Any]
     children: list[ChildSpec] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    linked: bool = False  # coordinators: started after the leads, as children of their lead's instance
 
 
 class _Planner:
     """Works out the children of (task, period) pairs, caching units and group expansions."""
 
-    def __init__(self, uow: UnitOfWork, plan: Plan) -> None:
+    def __init__(self, uow: UnitOfWork, plan: Plan, *, coordinator_days: int = COORDINATOR_DAYS_BEFORE) -> None:
         self.session = uow.session
         self.plan = plan
         issuer = self.session.get(OrgUnit, plan.issuer_unit_id)
@@ -127,7 +182,9 @@ class _Planner:
         self.issuer = issuer
         self._groups: dict[str, list[OrgUnit]] = {}
         self._communes: dict[int, OrgUnit | None] = {}  # held here: the session keeps no strong references
-        self.batches: dict[tuple[str, str, str], _Batch] = {}
+        self.batches: dict[tuple[str, str, str, bool], _Batch] = {}
+        self.coordinator_days = coordinator_days
+        self.lead_of: dict[str, str] = {}  # a coordinator's business key → its lead's
         self.keys: set[str] = set()
         self.external: dict[str, None] = {}
         self.inactive: dict[str, None] = {}
@@ -156,36 +213,76 @@ class _Planner:
         lead_ids = {u.id for u in leads}
         coordinators = [u for u in self._expand(task.coordinators) if u.id not in lead_ids]
         sender = next((u.code for u in leads if u.kind != UnitKind.EXTERNAL), self.issuer.code)
-        due = datetime.fromisoformat(period["due"]) if period.get("due") else None
+        due = datetime.fromisoformat(text) if (text := effective_due_of(period)) else None
         base = {"tieu_de": task.content[:200], "san_pham": task.deliverable}
         if due is not None:
             base["han_xu_ly"] = due.isoformat()
-        for units, process, assigning in ((leads, PROCESS_LEAD, self.issuer.code), (coordinators, PROCESS_COORDINATE, sender)):
-            data = {**base, "don_vi_giao": assigning}
-            for unit in units:
-                self._child(task, period["key"], due, unit, process, data)
+        data = {**base, "don_vi_giao": self.issuer.code}
+        for unit in leads:
+            self._child(task, period["key"], due, unit, PROCESS_LEAD, data)
+        self._add_coordinators(task, period["key"], due, base, leads, coordinators, sender)
 
-    def _child(self, task: PlanTask, period_key: str, due: datetime | None, unit: OrgUnit, process: str, data: dict[str, Any]) -> None:
-        if unit.kind == UnitKind.EXTERNAL:
-            self.external[unit.code] = None
-            return
+    def add_report(self, task: PlanTask, period: dict[str, Any]) -> None:
+        """The periodic report of ``period`` (of the plan's reporting regime) from each lead unit."""
+        due = datetime.fromisoformat(text) if (text := effective_due_of(period)) else None
+        data: dict[str, Any] = {
+            "tieu_de": f"Báo cáo {period['label']}: {task.content}"[:200], "san_pham": task.deliverable,
+            "ky_bao_cao": period["key"], "ten_ky_bao_cao": period["label"], "don_vi_cap_tren": self.issuer.code,
+            "chot_so_lieu_tu": period.get("cutoff_from"), "chot_so_lieu_den": period.get("cutoff_to"),
+        }  # fmt: skip
+        if due is not None:
+            data["han_xu_ly"] = due.isoformat()
+        for unit in self._expand(task.lead):
+            self._child(task, period["key"], due, unit, PROCESS_PERIODIC_REPORT, data)
+
+    def _add_coordinators(self, task: PlanTask, period_key: str, lead_due: datetime | None, base: dict[str, Any],
+                          leads: list[OrgUnit], coordinators: list[OrgUnit], sender: str) -> None:  # fmt: skip
+        """Coordinators answer the first lead that gets an instance, by an earlier deadline
+        (``workflows.cascade.coordination``); they are started after the leads, linked to it."""
+        lead = next((u for u in leads if u.kind != UnitKind.EXTERNAL), None)
+        placed = self._placed(lead, PROCESS_LEAD) if lead is not None else None
+        lead_key = self._key(task, period_key, *placed) if placed is not None else None
+        due = coordinator_due(lead_due, self.coordinator_days) if lead_key is not None else lead_due
+        data = {**base, "don_vi_giao": sender, "don_vi_chu_tri": sender}
+        if due is not None:
+            data["han_xu_ly"] = due.isoformat()
+        for unit in coordinators:
+            key = self._child(task, period_key, due, unit, PROCESS_COORDINATE, data, linked=lead_key is not None)
+            if key is not None and lead_key is not None:
+                self.lead_of[key] = lead_key
+
+    def _placed(self, unit: OrgUnit, process: str) -> tuple[OrgUnit, str] | None:
+        """Who really gets the instance: a school under a commune gets it through its commune (which
+        hands the work on to its schools; a periodic report it sends itself)."""
         if unit.kind in _SCHOOL_KINDS:
             ward = self._commune(unit.parent_id)
-            if ward is None:
-                return
-            unit, process = ward, PROCESS_WARD
-        key = f"{self.plan.id}/{task.id}/{period_key}/{unit.code}/{process}"
+            return None if ward is None else (ward, process if process == PROCESS_PERIODIC_REPORT else PROCESS_WARD)
+        return unit, process
+
+    def _key(self, task: PlanTask, period_key: str, unit: OrgUnit, process: str) -> str:
+        return f"{self.plan.id}/{task.id}/{period_key}/{unit.code}/{process}"
+
+    def _child(self, task: PlanTask, period_key: str, due: datetime | None, unit: OrgUnit, process: str, data: dict[str, Any],
+               *, linked: bool = False) -> str | None:  # fmt: skip
+        if unit.kind == UnitKind.EXTERNAL:
+            self.external[unit.code] = None
+            return None
+        placed = self._placed(unit, process)
+        if placed is None:
+            return None
+        unit, process = placed
+        key = self._key(task, period_key, unit, process)
         if key in self.keys:
-            return  # e.g. the commune of several schools: one instance
+            return None  # e.g. the commune of several schools: one instance
         self.keys.add(key)
-        group = (process, period_key, json.dumps(data, sort_keys=True, ensure_ascii=False))
-        batch = self.batches.setdefault(group, _Batch(process, data))
+        group = (process, period_key, json.dumps(data, sort_keys=True, ensure_ascii=False), linked)
+        batch = self.batches.setdefault(group, _Batch(process, data, linked=linked))
         batch.children.append(ChildSpec(
             unit_code=unit.code, business_key=key, plan_key=plan_key(self.plan.id), task_key=task.stt,
             period=period_key, due_at=due,
         ))  # fmt: skip
         batch.kinds.append(unit.kind)
-
+        return key
 
     def _commune(self, unit_id: int | None) -> OrgUnit | None:
         if unit_id is None:
@@ -208,6 +305,22 @@ def _split_periods(task: PlanTask, year: int, today: date) -> tuple[list[dict[st
         now = [p for p in periods if date.fromisoformat(p["start"]) <= today]
         return now, [p for p in periods if date.fromisoformat(p["start"]) > today]
     return periods, []
+
+
+def regime_periods(plan: Plan) -> list[dict[str, Any]]:
+    """The periods of the plan's reporting regime in its year (stored-schedule shape); none
+    without a regime. Refused (``InvalidState``) when the regime cannot be read."""
+    if not (plan.reporting_regime or "").strip():
+        return []
+    try:
+        return list(schedule_json(parse_timeframe(plan.reporting_regime or "", plan.year))["periods"])
+    except TimeframeRefused as refusal:
+        raise InvalidState("reporting_regime_refused", plan=plan.number or plan.id, regime=plan.reporting_regime,
+                           reason=refusal.reason_vi) from None  # fmt: skip
+
+
+def _is_continuous(task: PlanTask) -> bool:
+    return (task.schedule or {}).get("kind") == "continuous"
 
 
 def _opens_at(period: dict[str, Any]) -> datetime:
@@ -237,17 +350,49 @@ def _start(uow: UnitOfWork, planner: _Planner, result: DispatchResult, *, dry_ru
         result.skipped += len(existing)
         result.created += len(planner.keys) - len(existing)
         return
-    for batch in planner.batches.values():
-        started = start_instances(uow, batch.process, batch.children, data=batch.data)
+    batches = sorted(planner.batches.values(), key=lambda b: b.linked)  # leads first: coordinators link to them
+    lead_ids: dict[str, Any] | None = None
+    for batch in batches:
+        children = batch.children
+        if batch.linked:
+            lead_ids = lead_ids if lead_ids is not None else _ids_by_key(uow, sorted(set(planner.lead_of.values())))
+            children = [replace(c, parent_id=lead_ids.get(planner.lead_of.get(c.business_key or "", ""))) for c in children]
+        started = start_instances(uow, batch.process, children, data=batch.data)
         result.created += started.created
         result.skipped += started.skipped
 
 
-def plan_dispatch(uow: UnitOfWork, plan_id: int, *, dry_run: bool = False) -> DispatchResult:
+def _ids_by_key(uow: UnitOfWork, keys: list[str]) -> dict[str, Any]:
+    """The running (else any) instance carrying each business key."""
+    found: dict[str, Any] = {}
+    for first in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[first : first + _KEY_CHUNK]
+        rows = uow.session.execute(
+            select(Instance.business_key, Instance.id, Instance.status).where(Instance.business_key.in_(chunk))
+        ).all()
+        for key, instance_id, _status in sorted(rows, key=lambda r: r.status != "running", reverse=True):
+            found[key] = instance_id  # running ones last: they win
+    return found
+
+
+def _issued_at(uow: UnitOfWork, plan: Plan) -> datetime:
+    """From when the plan's periods are its to dispatch: 00:00 of its issue day, else now."""
+    return datetime.combine(plan.issued_on, time(0), LOCAL_TZ) if plan.issued_on is not None else uow.now
+
+
+def _already_due(period: dict[str, Any], issued: datetime) -> bool:
+    due = effective_due_of(period)
+    return due is not None and datetime.fromisoformat(due) <= issued
+
+
+def plan_dispatch(uow: UnitOfWork, plan_id: int, *, dry_run: bool = False, include_past: bool = False,
+                  coordinator_days: int = COORDINATOR_DAYS_BEFORE) -> DispatchResult:  # fmt: skip
     """Dispatch every active task of the plan (see the module docstring); never commits.
 
+    ``coordinator_days``: the coordinators' default deadline, in working days before the lead's.
     Refused (``InvalidState``) when an active task is not dispatchable. A dry run writes nothing.
     """
+    _check_coordinator_days(coordinator_days)
     session = uow.session
     plan = session.get(Plan, plan_id)
     if plan is None:
@@ -259,14 +404,28 @@ def plan_dispatch(uow: UnitOfWork, plan_id: int, *, dry_run: bool = False) -> Di
     if blocked:
         raise InvalidState("plan_not_dispatchable", plan=plan.number or plan.id, stts=", ".join(blocked))
     today = uow.now.astimezone(LOCAL_TZ).date()
-    planner = _Planner(uow, plan)
+    planner = _Planner(uow, plan, coordinator_days=coordinator_days)
     later: list[tuple[PlanTask, dict[str, Any]]] = []
+    issued, past = _issued_at(uow, plan), 0
+    regime = regime_periods(plan) if any(_is_continuous(t) for t in tasks) else []
     for task in tasks:
         now, waiting = _split_periods(task, plan.year, today)
         for period in now:
+            if not include_past and _already_due(period, issued):
+                past += 1
+                continue
             planner.add(task, period)
         later += [(task, p) for p in waiting]
-    result = DispatchResult(plan.id, dry_run, scheduled=len(later))
+        if not _is_continuous(task):
+            continue
+        for period in regime:
+            if date.fromisoformat(period["start"]) > today:
+                later.append((task, {**period, "key": REPORT_PREFIX + period["key"]}))
+            elif not include_past and _already_due(period, issued):
+                past += 1
+            else:
+                planner.add_report(task, period)
+    result = DispatchResult(plan.id, dry_run, scheduled=len(later), past=past)
     _start(uow, planner, result, dry_run=dry_run)
     if dry_run:
         return result
@@ -286,6 +445,11 @@ def plan_dispatch(uow: UnitOfWork, plan_id: int, *, dry_run: bool = False) -> Di
     return result
 
 
+def _check_coordinator_days(days: int) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_COORDINATOR_DAYS:
+        raise BadData("coordinator_days_invalid", value=str(days)[:20], high=MAX_COORDINATOR_DAYS)
+
+
 @dataclass
 class OpeningResult:
     opened: int = 0
@@ -293,8 +457,10 @@ class OpeningResult:
     skipped: int = 0
 
 
-def open_due_periods(uow: UnitOfWork, now: datetime | None = None, *, limit: int = 500) -> OpeningResult:
+def open_due_periods(uow: UnitOfWork, now: datetime | None = None, *, limit: int = 500,
+                     coordinator_days: int = COORDINATOR_DAYS_BEFORE) -> OpeningResult:  # fmt: skip
     """Dispatch the waiting periods whose opening instant has come; idempotent; never commits."""
+    _check_coordinator_days(coordinator_days)
     now = now or uow.now
     session = uow.session
     openings = session.scalars(
@@ -308,12 +474,18 @@ def open_due_periods(uow: UnitOfWork, now: datetime | None = None, *, limit: int
     for opening in openings:
         task = session.get(PlanTask, opening.plan_task_id)
         plan = session.get(Plan, opening.plan_id)
-        period = next((p for p in ((task.schedule or {}).get("periods") or []) if p["key"] == opening.period_key), None) if task else None
+        report = opening.period_key.startswith(REPORT_PREFIX)
+        key = opening.period_key.removeprefix(REPORT_PREFIX)
+        periods = (regime_periods(plan) if report else (task.schedule or {}).get("periods") or []) if task and plan else []
+        period = next((p for p in periods if p["key"] == key), None)
         if task is None or plan is None or task.status != "active" or period is None:
             opening.status, opening.opened_at = "cancelled", uow.now
             continue
-        planner = _Planner(uow, plan)
-        planner.add(task, period)
+        planner = _Planner(uow, plan, coordinator_days=coordinator_days)
+        if report:
+            planner.add_report(task, period)
+        else:
+            planner.add(task, period)
         result = DispatchResult(plan.id, False)
         _start(uow, planner, result, dry_run=False)
         opening.status, opening.opened_at = "opened", uow.now
@@ -330,14 +502,18 @@ def open_due_periods(uow: UnitOfWork, now: datetime | None = None, *, limit: int
 
 
 def install(pe: Any) -> None:
-    """Register the reaction to a commune completing "Giao cho các trường" (once per engine)."""
-    if _on_task_completed not in pe.hooks.task_completed:
-        pe.hooks.task_completed.append(_on_task_completed)
+    """Register the cascade's reactions (once per engine): a commune completing "Giao cho các
+    trường", its schools' deadline and follow-up (``ward``), coordinators (``coordination``) and
+    extensions (``extensions``)."""
+    pe.hooks.add("task_completed", _on_task_completed)
+    coordination.install(pe)
+    ward.install(pe)
+    extensions.install(pe)
 
 
 def _on_task_completed(uow: UnitOfWork, completion: Any) -> None:
     row = completion.task
-    if row.process_key == PROCESS_WARD and row.element_id == WARD_ASSIGN_STEP:
+    if row.process_key == PROCESS_WARD and row.element_id == WARD_ASSIGN:
         assign_to_schools(uow, completion.instance, completion.data)
 
 
@@ -345,15 +521,17 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
     """Start ``giao_nhiem_vu`` for the commune's schools (children of ``ward_instance``).
 
     ``truong_duoc_giao`` (school codes) if given, else every active school of the levels in
-    ``cap_hoc`` ("MN", "TH", "THCS"), else every active school of the commune. The deadline is
-    ``han_cho_truong``, else the commune's own. Returns how many instances were created.
+    ``cap_hoc`` ("MN", "TH", "THCS"), else every active school of the commune; a school the plan
+    names as lead is always included, with ``vai_tro = "chu_tri"``. The deadline is
+    ``han_cho_truong`` (refused if later than the commune's own: ``ward.schools_due``), else the
+    commune's own. Returns how many instances were created.
     """
     session = uow.session
-    ward = session.scalars(select(OrgUnit).where(OrgUnit.code == ward_instance.unit_code)).first()
-    if ward is None:
+    unit = session.scalars(select(OrgUnit).where(OrgUnit.code == ward_instance.unit_code)).first()
+    if unit is None:
         raise NotFound("unit_not_found", code=ward_instance.unit_code)
     schools = session.scalars(
-        select(OrgUnit).where(OrgUnit.parent_id == ward.id, OrgUnit.active, OrgUnit.kind.in_(sorted(_SCHOOL_KINDS))).order_by(OrgUnit.code)
+        select(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active, OrgUnit.kind.in_(sorted(_SCHOOL_KINDS))).order_by(OrgUnit.code)
     ).all()
     chosen = [str(c) for c in form.get("truong_duoc_giao") or []]
     levels = [str(level).upper() for level in form.get("cap_hoc") or []]
@@ -361,21 +539,18 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
         by_code = {s.code: s for s in schools}
         for code in chosen:
             if code not in by_code:
-                raise BadData("ward_school_unknown", code=code, ward=ward.code)
+                raise BadData("ward_school_unknown", code=code, ward=unit.code)
         schools = [by_code[c] for c in dict.fromkeys(chosen)]
     elif levels:
         kinds = set().union(*(LEVEL_KINDS.get(level, frozenset()) for level in levels))
         schools = [s for s in schools if s.kind in kinds]
-    due = ward_instance.due_at
-    if form.get("han_cho_truong"):
-        try:
-            due = datetime.fromisoformat(str(form["han_cho_truong"]))
-        except ValueError:
-            raise BadData(detail=f"han_cho_truong không hợp lệ / invalid: {form['han_cho_truong']!r}") from None
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=LOCAL_TZ)
-    data: dict[str, Any] = {"don_vi_giao": ward.code}
     task = _plan_task_of(uow, ward_instance)
+    leads = ward.lead_schools(uow, task, unit)
+    lead_codes = {s.code for s in leads}
+    due = ward_instance.due_at
+    if form.get(WARD_SCHOOL_DEADLINE):
+        due = ward.schools_due(uow, ward_instance, form[WARD_SCHOOL_DEADLINE])
+    data: dict[str, Any] = {"don_vi_giao": unit.code}
     if task is not None:
         data.update(tieu_de=task.content[:200], san_pham=task.deliverable)
     if form.get("noi_dung_giao"):
@@ -383,14 +558,23 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
     if due is not None:
         data["han_xu_ly"] = due.isoformat()
     prefix = ward_instance.business_key or str(ward_instance.id)
-    children = [
-        ChildSpec(unit_code=s.code, parent_id=ward_instance.id, business_key=f"{prefix}/{s.code}",
-                  plan_key=ward_instance.plan_key, task_key=ward_instance.task_key, period=ward_instance.period, due_at=due)  # fmt: skip
-        for s in schools
-    ]
-    if not children:
-        return 0
-    return start_instances(uow, PROCESS_LEAD, children, data=data).created
+
+    def children(units: list[OrgUnit]) -> list[ChildSpec]:
+        return [
+            ChildSpec(unit_code=s.code, parent_id=ward_instance.id, business_key=f"{prefix}/{s.code}",
+                      plan_key=ward_instance.plan_key, task_key=ward_instance.task_key, period=ward_instance.period, due_at=due)  # fmt: skip
+            for s in units
+        ]
+
+    created = 0
+    if leads:
+        started = start_instances(uow, PROCESS_LEAD, children(leads), data={**data, "vai_tro": ward.LEAD_ROLE})
+        count_as_lead(uow, started.instance_ids)
+        created += started.created
+    others = [s for s in schools if s.code not in lead_codes]
+    if others:
+        created += start_instances(uow, PROCESS_LEAD, children(others), data=data).created
+    return created
 
 
 def _plan_task_of(uow: UnitOfWork, instance: Instance) -> PlanTask | None:

@@ -1,49 +1,97 @@
 """Reports follow the process: each step of the library's processes acts on the report versions.
 
 * A draft step (``thuc_hien``, a commune's ``tong_hop_bao_cao``) completed with a ``bao_cao``
-  form adds a new version (draft). A plain text ``bao_cao`` is the result (kết quả). A commune's
-  ``tong_hop_bao_cao`` without one drafts the consolidation of its schools' reports (figures
-  summed exactly, texts gathered).
+  object adds a new version (draft). A commune's ``tong_hop_bao_cao`` without one drafts the
+  consolidation of its schools' reports (figures summed exactly, texts gathered).
 * The unit leader's ``duyet_bao_cao`` with ``lanh_dao_duyet = "dong_y"`` submits it.
 * The assigning unit's ``tham_dinh_bao_cao``: ``dong_y`` approves it (its figures become the
-  unit's indicator figures), ``tra_lai`` returns it with the reviewer's ``y_kien``, ``gia_han``
-  returns it too (more time to redo it).
+  unit's indicator figures), ``tra_lai`` returns it with the reviewer's ``y_kien`` (required),
+  ``gia_han`` returns it too (more time to redo it).
 * The authority's ``ky_duyet`` signs off the exact approved version: ``report_signed`` in the
   audit trail carries its hash, version and who signed on whose behalf (``sign_off``).
+
+Before a step runs (``task_completing``), the report and the review are checked, so that the
+process and the report never part ways: the report object is valid; a draft step whose form has
+``bao_cao`` gets one (unless the unit asks for more time, or a commune lets it be consolidated);
+a review decides on a submitted report.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine import TaskCompletion, UnitOfWork
+from engine import BadData, InvalidState, TaskCompletion, UnitOfWork, register
+from workflows.process_contract import (
+    AGREE,
+    DECISIONS,
+    DRAFT_STEPS,
+    EXTEND,
+    EXTENSION_REQUEST,
+    LEADER_REVIEW,
+    REPORT,
+    RETURN,
+    REVIEW,
+    WARD_DRAFT,
+)
 from workflows.reports.consolidate import consolidate_children
 from workflows.reports.inputs import ReportInput
 from workflows.reports.versions import latest, new_version, set_status
 
-DRAFT_STEPS = frozenset({"thuc_hien", "tong_hop_bao_cao"})
-CONSOLIDATION_STEP = "tong_hop_bao_cao"  # without its own ``bao_cao``: consolidated from the schools
-REVIEW_OUTCOMES = {"dong_y": "approved", "tra_lai": "returned", "gia_han": "returned"}
+CONSOLIDATION_STEP = WARD_DRAFT  # without its own ``bao_cao``: consolidated from the schools
+REVIEW_OUTCOMES = {AGREE: "approved", RETURN: "returned", EXTEND: "returned"}
+LEADER_DECISION, REVIEW_DECISION = DECISIONS[LEADER_REVIEW].field, DECISIONS[REVIEW].field
+REVIEW_NOTE = "y_kien"
+
+register({
+    "report_required": (
+        "Bước {step} cần báo cáo (bao_cao), hoặc đề nghị gia hạn (de_nghi_gia_han).",
+        "The step {step} needs a report (bao_cao), or a request for more time (de_nghi_gia_han).",
+    ),
+    "report_not_under_review": (
+        "Chưa có báo cáo chờ thẩm định: phiên bản {version} đang ở trạng thái {status}.",
+        "No report is awaiting review: version {version} is {status}.",
+    ),
+    "report_return_needs_reason": (
+        "Trả lại báo cáo cần nêu lý do (y_kien).",
+        "Returning a report needs a reason (y_kien).",
+    ),
+})  # fmt: skip
 
 
 def install(pe: Any) -> None:
-    if on_task_completed not in pe.hooks.task_completed:
-        pe.hooks.task_completed.append(on_task_completed)
+    for name, hook in (("task_completing", on_task_completing), ("task_completed", on_task_completed)):
+        pe.hooks.add(name, hook)
+
+
+def on_task_completing(uow: UnitOfWork, completion: TaskCompletion) -> None:
+    """Refuse, before anything runs, a step the reports could not follow."""
+    element, data = completion.task.element_id, completion.data
+    if element in DRAFT_STEPS and data.get(REPORT) is not None:
+        ReportInput.from_form(data)  # every problem of the report, in one BadData
+    elif element in DRAFT_STEPS and element != CONSOLIDATION_STEP and completion.form.field(REPORT) is not None:
+        if data.get(EXTENSION_REQUEST) is not True:
+            raise BadData("report_required", step=element)
+    elif element == REVIEW:
+        report = latest(uow.session, completion.instance.id)
+        if report is not None and report.status != "submitted":
+            raise InvalidState("report_not_under_review", version=report.version, status=report.status)
+        if report is not None and data.get(REVIEW_DECISION) == RETURN and not str(data.get(REVIEW_NOTE) or "").strip():
+            raise BadData("report_return_needs_reason")
 
 
 def on_task_completed(uow: UnitOfWork, completion: TaskCompletion) -> None:
     element, data, instance = completion.task.element_id, completion.data, completion.instance
-    if element in DRAFT_STEPS and "bao_cao" in data:
-        form = data if isinstance(data["bao_cao"], dict) else {"bao_cao": {"ket_qua": str(data["bao_cao"])}}
-        new_version(uow, instance, ReportInput.from_form(form))
+    if element in DRAFT_STEPS and data.get(REPORT) is not None:
+        new_version(uow, instance, ReportInput.from_form(data))
     elif element == CONSOLIDATION_STEP:
         new_version(uow, instance, consolidate_children(uow, instance).report_input)
-    elif element == "duyet_bao_cao" and data.get("lanh_dao_duyet") == "dong_y":
+    elif element == LEADER_REVIEW and data.get(LEADER_DECISION) == AGREE:
         draft = latest(uow.session, instance.id)
         if draft is not None and draft.status == "draft":
             set_status(uow, draft, "submitted")
-    elif element == "tham_dinh_bao_cao" and data.get("quyet_dinh") in REVIEW_OUTCOMES:
+    elif element == REVIEW and data.get(REVIEW_DECISION) in REVIEW_OUTCOMES:
         submitted = latest(uow.session, instance.id)
         if submitted is not None and submitted.status == "submitted":
-            note = str(data.get("y_kien") or "") or ("Gia hạn thời gian thực hiện" if data["quyet_dinh"] == "gia_han" else None)
-            set_status(uow, submitted, REVIEW_OUTCOMES[data["quyet_dinh"]], note=note)
+            decision = data[REVIEW_DECISION]
+            note = str(data.get(REVIEW_NOTE) or "") or ("Gia hạn thời gian thực hiện" if decision == EXTEND else None)
+            set_status(uow, submitted, REVIEW_OUTCOMES[decision], note=note)

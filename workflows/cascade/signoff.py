@@ -26,16 +26,15 @@ from engine import (
     TaskCompletion,
     UnitOfWork,
     complete_task,
+    register,
 )
-from engine.messages import register
 from workflows.org.commands import user_by_name
 from workflows.org.queries import find_unit, may_approve
+from workflows.process_contract import SIGN_OFF
 from workflows.reports.models import Report
 from workflows.reports.versions import latest, verify
 from workflows.timeframes import LOCAL_TZ
 from workflows.tracking.models import Tracking
-
-SIGN_OFF_STEP = "ky_duyet"
 
 register({
     "signoff_not_allowed": (
@@ -79,7 +78,7 @@ def sign_off(pe: ProcessEngine, task_id: uuid.UUID, username: str, data: dict[st
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound("task_not_found", id=str(task_id))
-        if row.element_id != SIGN_OFF_STEP:
+        if row.element_id != SIGN_OFF:
             raise InvalidState("signoff_not_signoff_task", id=str(task_id))
         unit = find_unit(uow.session, row.candidate_unit or "")
         user = user_by_name(uow, username)
@@ -97,7 +96,7 @@ class _RecordSignature:
         self.signer = signer
 
     def __call__(self, uow: UnitOfWork, completion: TaskCompletion) -> None:
-        if completion.task.element_id != SIGN_OFF_STEP:
+        if completion.task.element_id != SIGN_OFF:
             return
         instance = completion.instance
         report = latest(uow.session, instance.id)

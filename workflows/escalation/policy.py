@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -29,7 +29,7 @@ from workflows.calendar import BusinessCalendar
 from workflows.escalation.models import EscalationPolicy
 from workflows.org.models import OrgUnit
 from workflows.plans.models import Plan
-from workflows.timeframes import LOCAL_TZ
+from workflows.timeframes import last_allowed_day as last_allowed_day  # re-exported: urging's L
 
 SCOPES = ("province", "process", "plan")  # weakest first: the order settings are merged in
 PROVINCE_ONLY = ("digest_hour", "office_unit")  # they shape the province's one run a day
@@ -204,12 +204,6 @@ def set_policy(uow: UnitOfWork, scope_kind: str, scope_key: str | int, settings:
 
 
 # --- days ------------------------------------------------------------------------------------
-
-
-def last_allowed_day(due_at: datetime) -> date:
-    """The last day work due at ``due_at`` may be done: the day before when due at 00:00 local."""
-    local = due_at.astimezone(LOCAL_TZ)
-    return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
 
 
 @dataclass(frozen=True)

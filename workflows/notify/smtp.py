@@ -22,7 +22,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from engine.outbox import (
+from engine import (
     Claimed,
     DeliveryError,
     PermanentDeliveryError,

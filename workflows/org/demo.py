@@ -71,17 +71,32 @@ def _commune_name(i: int) -> str:
     return f"{'Phường' if i % 3 else 'Xã'} {_place(i)}"
 
 
+def username(unit_code: str, suffix: str) -> str:
+    """A demo person's login: the unit code in lower case with "_" for ".", then the role suffix."""
+    return f"{unit_code.lower().replace('.', '_')}_{suffix}"
+
+
+def demo_logins(shape: DemoShape = DemoShape()) -> dict[str, str]:
+    """One person per role to try the app with (role code → username): the leader and officer of
+    the school that gets the demo task, the Văn phòng's clerk and administrator, the inspector."""
+    school = f"{shape.code}.X001.THCS01"
+    return {
+        "leader": username(school, "ld"), "officer": username(school, "cv"), "clerk": username(f"{shape.code}.VP", "vt"),
+        "admin": username(f"{shape.code}.VP", "qt"), "inspector": username(f"{shape.code}.TTRA", "tt"),
+    }  # fmt: skip
+
+
 def build_demo_province(uow: UnitOfWork, shape: DemoShape = DemoShape()) -> OrgUnit:
     """Create the province with a leader and an officer in every unit; return its Sở."""
     people = 0
 
     def staff(unit: OrgUnit, *extra: tuple[str, str, tuple[str, ...]]) -> None:
         nonlocal people
-        base = unit.code.lower().replace(".", "_")
         for suffix, title, roles in (("ld", "Lãnh đạo", ("leader",)), ("cv", "Chuyên viên", ("officer",)), *extra):
             people += 1
-            add_user(uow, AddUser(f"{base}_{suffix}", f"{title} {unit.short_name or unit.name}", unit.code, roles,
-                                  email=f"{base}_{suffix}@demo.giaoviec.vn"), unit=unit)  # fmt: skip
+            login = username(unit.code, suffix)
+            add_user(uow, AddUser(login, f"{title} {unit.short_name or unit.name}", unit.code, roles,
+                                  email=f"{login}@demo.giaoviec.vn"), unit=unit)  # fmt: skip
 
     so = add_unit(uow, AddUnit(shape.code, shape.name, UnitKind.DEPARTMENT, short_name="Sở GDĐT",
                                aliases=("Sở GDĐT", "Sở Giáo dục và Đào tạo")))  # fmt: skip

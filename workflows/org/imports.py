@@ -1,8 +1,8 @@
 """Import units and users from tables (rows of cells keyed by their header), all or nothing.
 
 Headers are matched by their Vietnamese or English names. A unit's parent may come later in
-the file: rows are added parents first. Every bad row is reported with its row number; one bad
-row means nothing is imported.
+the file: rows are added parents first. Every bad row is reported with the row (XLSX) or line
+(CSV) a person finds it at; one bad row means nothing is imported.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from engine import BadData, EngineError, UnitOfWork
 from workflows.org.commands import AddUnit, AddUser, add_unit, add_user
 from workflows.org.resolve import name_key
 from workflows.roles import LANE_ALIASES, ROLE_NAMES
+from workflows.tables import Table
 
 UNIT_COLUMNS = {
     "code": ("mã đơn vị", "mã", "code"),
@@ -67,11 +68,11 @@ def _cell(row: Mapping[str, str], columns: Mapping[str, str], field: str) -> str
     return value or None
 
 
-def import_units(uow: UnitOfWork, rows: list[dict[str, str]]) -> int:
-    if not rows:
+def import_units(uow: UnitOfWork, table: Table) -> int:
+    if not table.rows:
         return 0
-    columns = _columns(rows[0].keys(), UNIT_COLUMNS, ("code", "name", "kind"))
-    numbered = {(_cell(row, columns, "code") or f"#{n}"): (n, row) for n, row in enumerate(rows, start=2)}
+    columns = _columns(table.header, UNIT_COLUMNS, ("code", "name", "kind"))
+    numbered = {(_cell(row, columns, "code") or f"#{n}"): (n, row) for n, row in zip(table.lines, table.rows, strict=True)}
     ordered: list[tuple[int, dict[str, str]]] = []
     state: dict[str, str] = {}  # code -> "visiting" | "done": parents before children
     errors: list[RowError] = []
@@ -122,12 +123,12 @@ def parse_roles(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roles))
 
 
-def import_users(uow: UnitOfWork, rows: list[dict[str, str]]) -> int:
-    if not rows:
+def import_users(uow: UnitOfWork, table: Table) -> int:
+    if not table.rows:
         return 0
-    columns = _columns(rows[0].keys(), USER_COLUMNS, ("username", "full_name", "unit_code", "roles"))
+    columns = _columns(table.header, USER_COLUMNS, ("username", "full_name", "unit_code", "roles"))
     errors: list[RowError] = []
-    for n, row in enumerate(rows, start=2):
+    for n, row in zip(table.lines, table.rows, strict=True):
         try:
             add_user(uow, AddUser(
                 username=_cell(row, columns, "username") or "", full_name=_cell(row, columns, "full_name") or "",
@@ -138,4 +139,4 @@ def import_users(uow: UnitOfWork, rows: list[dict[str, str]]) -> int:
             errors.append(RowError(n, exc.message()))
     if errors:
         raise ImportFailed(errors)
-    return len(rows)
+    return len(table.rows)

@@ -41,6 +41,25 @@ def extract_plan(data: bytes, filename: str, limits: Limits | None = None) -> Ex
     return _assemble(grids, hidden, encoding)
 
 
+def skipped_notes(hidden_sheets: list[str], grids: list[Grid]) -> list[str]:
+    """What a person is told about the sheets and rows hidden in Excel that were not read."""
+    notes = [f"Bỏ qua trang tính ẩn “{name}”." for name in hidden_sheets]
+    for grid in grids:
+        if grid.hidden_rows:
+            notes.append(f"Bỏ qua các dòng ẩn {_ranges(sorted(grid.hidden_rows))} của trang tính “{grid.name}”.")
+    return notes
+
+
+def _ranges(rows: list[int]) -> str:
+    spans: list[list[int]] = []
+    for r in rows:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}–{b + 1}" for a, b in spans)
+
+
 def _assemble(grids: list[Grid], hidden: list[str], encoding: str) -> ExtractedPlan:
     sections: list[Section] = []
     indicator_sections: list[Section] = []
@@ -66,7 +85,7 @@ def _assemble(grids: list[Grid], hidden: list[str], encoding: str) -> ExtractedP
                 missing += [c for c in EXPECTED_TASK_COLUMNS if not header.has(c) and c not in missing]
     if not sheets_used:
         refuse("no_table")
-    notes += [f"Bỏ qua trang tính ẩn “{name}”." for name in hidden]
+    notes += skipped_notes(hidden, grids)
     return ExtractedPlan(
         sections=sections, tasks=tasks, indicators=indicators,
         missing_columns=[c for c in EXPECTED_TASK_COLUMNS if c in missing], notes=notes,

@@ -126,8 +126,26 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The CSV file is not UTF-8, so its Vietnamese text cannot be read reliably; " + _SAVE_AS_CSV_EN,
     ),
     "csv_malformed": (
-        "Tệp CSV không đúng định dạng ({detail}); " + _SAVE_AS_CSV_VI,
-        "The CSV file is malformed ({detail}); " + _SAVE_AS_CSV_EN,
+        "Tệp CSV không đúng định dạng ở dòng {line} ({detail}); " + _SAVE_AS_CSV_VI,
+        "The CSV file is malformed at line {line} ({detail}); " + _SAVE_AS_CSV_EN,
+    ),
+    "csv_quote": (
+        "Dòng {line} của tệp CSV có dấu ngoặc kép (\") không được đóng đúng chỗ, nên các dòng sau sẽ bị gộp "
+        "vào một ô. Hãy sửa dấu ngoặc kép ở dòng này (một ô có dấu ngoặc kép phải được bao cả ô và viết "
+        "dấu ngoặc kép bên trong thành \"\"), hoặc " + _SAVE_AS_CSV_VI,
+        "Line {line} of the CSV file has a double quote (\") that is not closed where it should be, so the rows "
+        "after it would be swallowed into one cell. Fix the quote on that line (a quoted cell must be quoted "
+        "whole, with quotes inside it doubled as \"\"), or " + _SAVE_AS_CSV_EN,
+    ),
+    "cell_too_long": (
+        "Ô {cell} của trang “{sheet}” dài {length} ký tự; giới hạn là {limit} ký tự (như Excel).",
+        "The cell {cell} of the sheet “{sheet}” holds {length} characters; the limit is {limit} (as in Excel).",
+    ),
+    "formula_no_value": (
+        "Trang “{sheet}” có {count} ô công thức chưa có giá trị đã tính (ví dụ {cells}): tệp được tạo bằng "
+        "một phần mềm chưa tính công thức, nên không biết ô đó hiển thị gì. Hãy mở tệp bằng Excel, lưu lại rồi nhập.",
+        "The sheet “{sheet}” has {count} formula cells with no computed value (e.g. {cells}): the file was made by "
+        "a program that did not calculate them, so what they show is unknown. Open it in Excel, save it, and import again.",
     ),
     "no_table": (
         "Không tìm thấy bảng nhiệm vụ hay bảng chỉ tiêu. Cần một dòng tiêu đề cột, ví dụ: " + _LOOKED_FOR_VI + ".",
@@ -153,10 +171,15 @@ def refuse(code: str, **params: Any) -> NoReturn:
     raise PlanFileRefused(code, vi.format(**params), en.format(**params), params)
 
 
-def megabytes(size: int) -> str:
-    """A size in MB as a person reads it: ``60``, ``0.5``."""
-    value = size / MB
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+def megabytes(size: int, over: int | None = None) -> str:
+    """A size in MB as a person reads it: ``17.6``, ``60``, ``0.5``. Given ``over``, a limit that
+    ``size`` exceeds, with as many decimals as it takes to show that it does (``10.001``, not ``10``)."""
+    places = 1
+    while True:
+        text = f"{size / MB:.{places}f}".rstrip("0").rstrip(".")
+        if over is None or size <= over or float(text) * MB > over or places >= 6:
+            return text
+        places += 1
 
 
 @dataclass(frozen=True)
@@ -171,5 +194,8 @@ class Limits:
     ratio_checked_above_bytes: int = 1 * MB
     max_rows: int = 20_000
     max_columns: int = 100
+    # Excel's own limit for one cell: a longer cell was not typed in Excel (a CSV quote left
+    # open, or a crafted file), whichever the format.
+    max_cell_chars: int = 32_767
     # openpyxl reads ~40,000 cells a second: the cap keeps the worst accepted file to a few seconds.
     max_cells: int = 200_000

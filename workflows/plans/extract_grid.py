@@ -19,6 +19,8 @@ class Grid:
     name: str
     rows: list[list[str]]
     merges: list[Span] = field(default_factory=list)
+    # Rows hidden in Excel (0-based): not read, as hidden sheets are not, and reported.
+    hidden_rows: frozenset[int] = frozenset()
     _anchor: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict, repr=False)
     _span: dict[tuple[int, int], Span] = field(default_factory=dict, repr=False)
 

@@ -85,6 +85,9 @@ class _SheetReader:
     def read(self) -> SheetTables:
         r = 0
         while r < len(self.grid.rows):
+            if r in self.grid.hidden_rows:  # as if absent: no gap, no row
+                r += 1
+                continue
             if self.grid.is_empty(r):
                 self.state.gap = True
                 r += 1

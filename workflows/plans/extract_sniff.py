@@ -43,7 +43,7 @@ def sniff(data: bytes, limits: Limits) -> Literal["xlsx", "csv"]:
     if not data:
         refuse("empty")
     if len(data) > limits.max_file_bytes:
-        refuse("too_large", size_mb=megabytes(len(data)), limit_mb=megabytes(limits.max_file_bytes))
+        refuse("too_large", size_mb=megabytes(len(data), limits.max_file_bytes), limit_mb=megabytes(limits.max_file_bytes))
     head = data[:512]
     if head.startswith(_ZIP):
         return "xlsx"

@@ -2,8 +2,11 @@
 
 openpyxl runs in read-only mode (streaming, no per-cell objects kept; it never expands merged
 ranges, hyperlinks or drawings) with ``data_only=True`` (formulas' cached values). The merged
-ranges come from ``extract_zip``'s own scan. Numbers and dates are shown as Excel shows them
-("100%", "31/12/2026"), so a target reads "≥95%" or "100%" whichever way the clerk typed it.
+ranges, hidden rows and formulas without a cached value come from ``extract_zip``'s own scan: a
+visible sheet with such a formula is refused (its text is unknown), hidden rows are skipped and
+reported, as hidden sheets are. A cell longer than Excel allows is refused, as in a CSV.
+Numbers and dates are shown as Excel shows them ("100%", "31/12/2026"), so a target reads
+"≥95%" or "100%" whichever way the clerk typed it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 import warnings
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from workflows.plans.extract_errors import Limits, PlanFileRefused, refuse
@@ -68,19 +72,29 @@ def cell_text(cell: object) -> str:
     return clean_cell(str(value))
 
 
-def _read_sheet(ws: ReadOnlyWorksheet, merges: list, limits: Limits) -> Grid:
+def _read_sheet(ws: ReadOnlyWorksheet, part: str, scan: ZipScan, limits: Limits) -> Grid:
+    uncached = scan.uncached_formulas.get(part, [])
+    if uncached:
+        refuse("formula_no_value", sheet=ws.title, count=len(uncached), cells=", ".join(uncached[:5]))
     ws.reset_dimensions()  # trust the cells, not a <dimension> that may be wrong
     rows: list[list[str]] = []
     for number, row in enumerate(ws.iter_rows(), start=1):
         if number > limits.max_rows:
             refuse("too_many_rows", sheet=ws.title, rows=f"> {limits.max_rows}", limit=limits.max_rows)
+        for column, cell in enumerate(row):
+            value = getattr(cell, "value", None)
+            if isinstance(value, str) and len(value) > limits.max_cell_chars:
+                refuse("cell_too_long", sheet=ws.title, cell=f"{get_column_letter(column + 1)}{number}",
+                       length=len(value), limit=limits.max_cell_chars)  # fmt: skip
         texts = [cell_text(cell) for cell in row[: limits.max_columns]]
         if any(cell_text(cell) for cell in row[limits.max_columns :]):
             refuse("too_many_columns", sheet=ws.title, columns=len(row), limit=limits.max_columns)
         rows.append(texts)
     while rows and not any(rows[-1]):
         rows.pop()
-    return Grid(ws.title, rows, [span for span in merges if span[0] < len(rows)])
+    merges = [span for span in scan.merges.get(part, []) if span[0] < len(rows)]
+    hidden = frozenset(n - 1 for n in scan.hidden_rows.get(part, []) if n <= len(rows))
+    return Grid(ws.title, rows, merges, hidden)
 
 
 def read_xlsx(data: bytes, scan: ZipScan, limits: Limits) -> tuple[list[Grid], list[str]]:
@@ -101,8 +115,7 @@ def read_xlsx(data: bytes, scan: ZipScan, limits: Limits) -> tuple[list[Grid], l
                     continue
                 # openpyxl keeps the sheet's part name privately; the pin on openpyxl 3.1 and
                 # the merged-header tests guard this.
-                merges = scan.merges.get(ws._worksheet_path, [])
-                grids.append(_read_sheet(ws, merges, limits))
+                grids.append(_read_sheet(ws, ws._worksheet_path, scan, limits))
         except PlanFileRefused:
             raise
         except Exception as exc:

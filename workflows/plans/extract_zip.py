@@ -8,6 +8,10 @@ Cheapest checks first, so that hostile files are refused in well under a second:
    (so that the byte search cannot be dodged with UTF-16 or EBCDIC), and for each worksheet its
    rows, columns, cells and merged ranges within the limits.
 openpyxl (which parses with the standard library) then reads only files that passed.
+
+The same pass notes what openpyxl's streaming reader does not say: which rows are hidden, and
+which formula cells have no computed value (a file written by a program that never calculated
+it reads as empty there, which would be wrong).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import html
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openpyxl.utils import column_index_from_string
 
@@ -37,6 +41,10 @@ _CELL_COLUMN = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Z]{1,3})\$?\d+[\"']")
 _MERGE = re.compile(
     rb"<" + _NS + rb"mergeCell\s[^>]*?\bref\s*=\s*[\"']\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?[\"']"
 )
+_ROW_TAG = re.compile(rb"<" + _NS + rb"row\s[^>]*>")
+_CELL_ELEMENT = re.compile(rb"<" + _NS + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + _NS + rb"c>)", re.DOTALL)
+_FORMULA = re.compile(rb"<" + _NS + rb"f[\s/>]")
+_VALUE = re.compile(rb"<" + _NS + rb"v(?:\s[^>]*)?(?:/>|>([^<]*)<)")
 _SHARED_STRINGS = re.compile(rb"<" + _NS + rb"sst[\s>]")
 _SHARED_STRING = re.compile(rb"<" + _NS + rb"si[\s/>]")
 _WORKBOOK_TYPES = (
@@ -53,9 +61,12 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EO
 
 @dataclass(frozen=True)
 class ZipScan:
-    """What the checks learnt: merged ranges per worksheet part, e.g. ``xl/worksheets/sheet1.xml``."""
+    """What the checks learnt, per worksheet part (e.g. ``xl/worksheets/sheet1.xml``): merged
+    ranges, hidden rows (1-based), and the cells ("B5") of formulas with no computed value."""
 
     merges: dict[str, list[Span]]
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)
+    uncached_formulas: dict[str, list[str]] = field(default_factory=dict)
 
 
 def scan_xlsx(data: bytes, limits: Limits) -> ZipScan:
@@ -69,7 +80,7 @@ def scan_xlsx(data: bytes, limits: Limits) -> ZipScan:
         _check_directory(infos, limits)
         _check_content_types(archive, {info.filename for info in infos})
         names = _sheet_names(archive)
-        merges: dict[str, list[Span]] = {}
+        scan = ZipScan({})
         cells = 0
         for info in infos:
             part = _read(archive, info)
@@ -82,10 +93,12 @@ def scan_xlsx(data: bytes, limits: Limits) -> ZipScan:
             if _SHEET_DATA.search(part):
                 sheet = names.get(info.filename, info.filename)
                 cells += _check_sheet(part, sheet, limits)
-                merges[info.filename] = _merges(part, sheet, limits)
+                scan.merges[info.filename] = _merges(part, sheet, limits)
                 if cells > limits.max_cells:
                     refuse("too_many_cells", cells=cells, limit=limits.max_cells)
-    return ZipScan(merges)
+                scan.hidden_rows[info.filename] = _hidden_rows(part)
+                scan.uncached_formulas[info.filename] = _uncached_formulas(part)
+    return scan
 
 
 def _detail(exc: BaseException) -> str:
@@ -127,8 +140,12 @@ def _check_content_types(archive: zipfile.ZipFile, names: set[str]) -> None:
 
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    # Read at most the declared size (plus one byte), never ``read()``: asked for everything,
+    # zipfile inflates the whole deflate stream in one go before it checks the size, so a member
+    # that claims 1 kB and holds 10 GB of zeros would be inflated in memory first.
     try:
-        return archive.read(info)
+        with archive.open(info) as member:
+            return member.read(info.file_size + 1)
     except RuntimeError:  # zipfile's "password required" for an encrypted member
         refuse("encrypted")
     except _ZIP_ERRORS as exc:
@@ -167,6 +184,31 @@ def _check_sheet(part: bytes, sheet: str, limits: Limits) -> int:
     if last_column > limits.max_columns:
         refuse("too_many_columns", sheet=sheet, columns=last_column, limit=limits.max_columns)
     return cells
+
+
+def _hidden_rows(part: bytes) -> list[int]:
+    hidden = []
+    for tag in _ROW_TAG.findall(part):
+        attributes = dict(_ATTRIBUTE.findall(tag))
+        if attributes.get(b"hidden", b"").strip().lower() in (b"1", b"true") and attributes.get(b"r", b"").isdigit():
+            hidden.append(int(attributes[b"r"]))
+    return hidden
+
+
+def _uncached_formulas(part: bytes) -> list[str]:
+    """Formula cells with no value, or an empty one where only a text result can be empty
+    (openpyxl writes ``<v></v>``; Excel writes ``t="str"`` with an empty text result)."""
+    if not _FORMULA.search(part):
+        return []
+    found = []
+    for attributes, body in _CELL_ELEMENT.findall(part):
+        if not body or not _FORMULA.search(body):
+            continue
+        value = _VALUE.search(body)
+        attribute = dict(_ATTRIBUTE.findall(attributes))
+        if value is None or (not (value.group(1) or b"").strip() and attribute.get(b"t") != b"str"):
+            found.append(attribute.get(b"r", b"?").decode("ascii", "replace"))
+    return found
 
 
 def _merges(part: bytes, sheet: str, limits: Limits) -> list[Span]:

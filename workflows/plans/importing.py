@@ -3,6 +3,10 @@
 The dry run (``preview``) shows every task with its resolved units, timeframe and problems;
 ``store_plan`` then writes the plan in the caller's unit of work, all or nothing. Names that
 match no unit are reported (``unknown_units``) and flagged "rõ trách nhiệm", never dropped.
+
+A plan is one document: one province holds one plan per (số ký hiệu, year), which a unique
+index keeps. Importing it again is refused, unless the caller asks to replace it, which is
+allowed only while it is a draft (nothing dispatched from it yet).
 """
 
 from __future__ import annotations
@@ -14,17 +18,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import BadData, UnitOfWork
-from engine.errors import Forbidden
+from engine import BadData, Forbidden, InvalidState, UnitOfWork
 from workflows.indicators.models import Indicator, IndicatorTarget
 from workflows.indicators.targets import parse_target
+from workflows.names import clean_name, clean_optional, column_length
 from workflows.org.models import OrgUnit, User
 from workflows.org.queries import may_approve
 from workflows.org.resolve import GROUPS, Resolution, Target, UnitDirectory
 from workflows.plans.extract import ExtractedPlan, RawTask
 from workflows.plans.models import Plan, PlanSection, PlanTask
 from workflows.plans.rules import Finding, TaskFacts, check
-from workflows.timeframes import LOCAL_TZ, Schedule, TimeframeRefused, parse_timeframe
+from workflows.timeframes import LOCAL_TZ, TimeframeRefused, parse_timeframe, schedule_json
 
 COLUMN_FINDINGS = {
     "deliverable": Finding("rõ sản phẩm", "Tệp không có cột Sản phẩm/Kết quả."),
@@ -77,18 +81,8 @@ class PlanPreview:
             "indicators": self.indicators,
             "unknown_units": self.unknown_units,
             "missing_columns": self.missing_columns,
+            "notes": self.notes,
         }
-
-
-def schedule_json(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "kind": schedule.kind,
-        "periods": [
-            {"label": p.label, "key": p.key, "start": p.start.isoformat(), "end": p.end.isoformat(),
-             "due": p.due.isoformat() if p.due else None}  # fmt: skip
-            for p in schedule.periods
-        ],
-    }
 
 
 def _targets(resolution: Resolution) -> list[dict[str, Any]]:
@@ -167,17 +161,27 @@ class PlanHeader:
     source_name: str | None = None
 
 
-def store_plan(uow: UnitOfWork, root: OrgUnit, header: PlanHeader, plan_preview: PlanPreview) -> Plan:
-    """Write the previewed plan, its sections, tasks and indicators; audited; never commits."""
+def store_plan(uow: UnitOfWork, root: OrgUnit, header: PlanHeader, plan_preview: PlanPreview, *,
+               replace: bool = False) -> Plan:  # fmt: skip
+    """Write the previewed plan, its sections, tasks and indicators; audited; never commits.
+
+    The same number and year again in the province is refused (``InvalidState``), or with
+    ``replace`` the earlier plan is deleted first, if it is still a draft."""
+    number = clean_optional(header.number, "plan_number", column_length(Plan.number))
+    title = clean_name(header.title, "plan_title", column_length(Plan.title))
+    authority = clean_optional(header.default_authority, "authority", column_length(Plan.default_authority))
+    replaced = _earlier(uow, root, number, header.year, replace=replace)
     plan = Plan(
-        root_id=root.id, issuer_unit_id=root.id, number=header.number, issued_on=header.issued_on,
-        title=header.title, year=header.year, legal_bases=list(header.legal_bases),
-        reporting_regime=header.reporting_regime, default_authority=header.default_authority,
+        root_id=root.id, issuer_unit_id=root.id, number=number, issued_on=header.issued_on,
+        title=title, year=header.year, legal_bases=list(header.legal_bases),
+        reporting_regime=header.reporting_regime, default_authority=authority,
         status="draft", source_name=header.source_name, notes=plan_preview.notes,
         created_at=uow.now, created_by=uow.actor,
     )  # fmt: skip
     uow.session.add(plan)
     uow.session.flush()
+    if replaced is not None:
+        uow.audit("plan_replaced", subject=number or title[:300], data={"plan": plan.id, "replaced": replaced})
     for position, section in enumerate(plan_preview.sections):
         uow.session.add(PlanSection(plan_id=plan.id, code=section["code"], title=section["title"], position=position))
     for position, t in enumerate(plan_preview.tasks):
@@ -201,10 +205,28 @@ def store_plan(uow: UnitOfWork, root: OrgUnit, header: PlanHeader, plan_preview:
             target = parse_target(text)
             uow.session.add(IndicatorTarget(indicator_id=indicator.id, period=str(period)[:20], text=(text or "")[:200],
                                             comparator=target.comparator, value=target.value, measure=target.measure))  # fmt: skip
-    uow.audit("plan_imported", subject=header.number or header.title[:300],
+    uow.audit("plan_imported", subject=number or title[:300],
               data={"plan": plan.id, "tasks": len(plan_preview.tasks), "indicators": len(plan_preview.indicators),
                     "unknown_units": plan_preview.unknown_units, "source": header.source_name})  # fmt: skip
     return plan
+
+
+def _earlier(uow: UnitOfWork, root: OrgUnit, number: str | None, year: int, *, replace: bool) -> int | None:
+    """The id of the plan this one replaces (deleted here), None if there is none; refuse a
+    duplicate unless ``replace``, and a dispatched plan always."""
+    if number is None:
+        return None
+    earlier = uow.session.scalars(select(Plan).where(Plan.root_id == root.id, Plan.year == year, Plan.number == number)).first()
+    if earlier is None:
+        return None
+    if not replace:
+        raise InvalidState("plan_exists", number=number, year=year, id=earlier.id)
+    if earlier.status != "draft":
+        raise InvalidState("plan_replace_dispatched", number=number, year=year, id=earlier.id)
+    replaced = earlier.id
+    uow.session.delete(earlier)  # its sections, tasks and indicators go with it (ON DELETE CASCADE)
+    uow.session.flush()
+    return replaced
 
 
 def recheck_plan(uow: UnitOfWork, plan: Plan) -> int:

@@ -12,8 +12,13 @@ from engine import Base, BigId
 
 
 class Plan(Base):
+    """A plan as issued; one per (province, year, số ký hiệu) when it has a number."""
+
     __tablename__ = "plan"
-    __table_args__ = (Index("ix_plan_root", "root_id", "year"),)
+    __table_args__ = (
+        Index("ix_plan_root", "root_id", "year"),
+        Index("ix_plan_number", "root_id", "year", "number", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     root_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))

@@ -20,6 +20,7 @@ from workflows.indicators.models import Indicator, IndicatorFigure
 from workflows.org.models import OrgUnit
 from workflows.plans.keys import plan_key
 from workflows.plans.models import Plan, PlanTask
+from workflows.process_contract import PROCESS_COORDINATE, PROCESS_WARD
 from workflows.reports.inputs import TEXT_FIELDS, FigureInput, ReportInput
 from workflows.reports.models import Report
 from workflows.reports.versions import plan_id_of, plan_indicators, resolve_indicator
@@ -67,7 +68,8 @@ def consolidate_children(uow: UnitOfWork, parent_instance: Instance) -> Consolid
     session = uow.session
     children = session.scalars(
         select(Instance)
-        .where(Instance.parent_id == parent_instance.id, Instance.status != "cancelled")
+        .where(Instance.parent_id == parent_instance.id, Instance.status != "cancelled",
+               Instance.process_key.not_in((PROCESS_COORDINATE, PROCESS_WARD)))  # coordinators answer, they are not schools
         .order_by(Instance.unit_code)
     ).all()
     names = _unit_names(session, [c.unit_code or "" for c in children])

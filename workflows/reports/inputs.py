@@ -33,6 +33,8 @@ TEXT_FIELDS = (
     ("kho_khan", "khó khăn, vướng mắc"),
     ("kien_nghi", "kiến nghị"),
 )
+# Everything a report object may hold: a misspelt key ("kien_ngi") is refused, not dropped.
+REPORT_KEYS = frozenset({name for name, _ in TEXT_FIELDS} | {"chi_so", "tep_dinh_kem"})
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,10 @@ class ReportInput:
         report = form.get("bao_cao")
         if not isinstance(report, Mapping):
             raise BadData(detail="thiếu mục bao_cao (báo cáo) / the form has no bao_cao object")
-        problems: list[str] = []
+        problems: list[str] = [
+            f"{key}: không phải mục của báo cáo (các mục: {', '.join(sorted(REPORT_KEYS))}) / not a part of a report"
+            for key in sorted(map(str, report)) if key not in REPORT_KEYS
+        ]
         texts = {
             name: _text(report.get(name), name, label, problems) for name, label in TEXT_FIELDS
         }

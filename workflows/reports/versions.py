@@ -22,8 +22,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork
-from engine.messages import register
+from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork, register
 from workflows.indicators.figures import report_figure
 from workflows.indicators.models import Indicator
 from workflows.org.models import OrgUnit

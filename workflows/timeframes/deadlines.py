@@ -1,6 +1,23 @@
-"""Deadlines written inside periods: "trước ngày 15 hằng tháng", "trước ngày 05 tháng cuối quý",
-"Hằng năm (trước ngày 10/12)", "Quý I (chậm nhất ngày 15/3)". A rule cuts each period it follows
-short, keeping its key; written alone, it brings its own cadence or is a bare deadline.
+"""Deadlines written for periods: "trước ngày 15 hằng tháng", "trước ngày 05 tháng cuối quý",
+"Hằng năm (trước ngày 10/12)", "Quý I (chậm nhất ngày 15/3)", "trước ngày 05 tháng sau". A rule
+sets the last day of each period it follows, keeping its key; written alone, it brings its own
+cadence or is a bare deadline.
+
+Which month a monthly report covers. "trước ngày 05 hằng tháng" does not say which month the
+report due on 05/02 is about; NĐ 09/2019 art. 12 does: a month's data runs from the 15th of the
+month before to the 14th. A report can only cover a window that has closed by its deadline, and
+the latest one closed is its own month's when its last allowed day is the 14th or later ("trước
+ngày 15", "chậm nhất ngày 20": the report on that month), the previous month's when it is the
+13th or earlier ("trước ngày 05", due on or before the 14th: the report on the month before).
+So in a monthly cadence, a deadline on the 1st-14th belongs to the report on the month before:
+the period keyed ``2026-01`` ("Tháng 1/2026 (trước ngày 05/02/2026)") runs from 01/01 to 04/02
+and covers 15/12/2025-14/01/2026, and the year's twelve reports are those on January to December,
+the last due 05/01 of the next year. A clerk reads "Tháng 1" as the report on January, and now it
+is. "trước ngày 05 tháng sau" ("của tháng sau", "tháng tiếp theo") says the same in words, with
+any day of the next month. A single named month keeps its own: "Tháng 3 (trước ngày 05)" is due
+05/03, and "Tháng 3 (trước ngày 05/04)" is the report on March due 05/04 (a date written for a
+month may fall in the month after it, never later). Periods of one monthly cadence then overlap
+by the days before each deadline, while the next month has begun.
 """
 
 from __future__ import annotations
@@ -29,11 +46,12 @@ class Rule:
     month: int | None = None
     year: int | None = None
     every: bool = False  # the clause names its own cadence ("hằng tháng", "hằng năm", "cuối quý")
+    next_month: bool = False  # "tháng sau": the day is in the month after the one reported on
 
 
 _RULES: tuple[tuple[re.Pattern[str], Literal["month_day", "quarter_day", "date"]], ...] = (
     (re.compile(rf"{_KEYWORD} (?P<d>\d{{1,2}}) tháng cuối(?: của)?(?: mỗi| hằng)? quý"), "quarter_day"),
-    (re.compile(rf"{_KEYWORD} (?P<d>\d{{1,2}})(?P<every>(?: của)? (?:hằng|mỗi) tháng)?"), "month_day"),
+    (re.compile(rf"{_KEYWORD} (?P<d>\d{{1,2}})(?:(?P<every>(?: của)? (?:hằng|mỗi) tháng)|(?P<next>(?: của)? tháng (?:sau|tiếp theo|kế tiếp)))?"), "month_day"),
     (re.compile(rf"{_KEYWORD} (?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})(?:/(?P<y>\d{{4}}))?(?P<every> hằng năm)?"), "date"),
 )
 
@@ -50,6 +68,7 @@ def parse_rule(segment: str) -> Rule | None:
                 month=int(groups["m"]) if groups.get("m") else None,
                 year=int(groups["y"]) if groups.get("y") else None,
                 every=shape == "quarter_day" or bool(groups.get("every")),
+                next_month=bool(groups.get("next")),
             )
     return None
 
@@ -66,7 +85,31 @@ def _month_day_end(ctx: Reading, rule: Rule, year: int, month: int, allow_month_
     return date(year, month, rule.day) - timedelta(days=1)
 
 
-def _rule_end(ctx: Reading, rule: Rule, period: Period, unit: Unit) -> date:
+def _next_month(period: Period) -> date:
+    """The first day of the month after the one ``period`` starts in."""
+    return (period.start.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _report_end(ctx: Reading, rule: Rule, period: Period, monthly: bool) -> date:
+    """The last day of the report on the month ``period``: in that month, or in the next one for
+    "tháng sau" and, in a monthly cadence, for a day before the month's data closes (module doc)."""
+    own = _month_day_end(ctx, rule, period.start.year, period.start.month, allow_month_end=not rule.next_month)
+    if rule.next_month or (monthly and own.day < P.CUTOFF_DAY):
+        after = _next_month(period)
+        return _month_day_end(ctx, rule, after.year, after.month, allow_month_end=False)
+    return own
+
+
+def _latest_end(period: Period, unit: Unit) -> date:
+    """The latest last day a deadline may give ``period``: its own end, or for a month (whose
+    report may be due in the month after it), the end of the next month."""
+    if unit != "month":
+        return period.end
+    after = _next_month(period)
+    return P.last_day(after.year, after.month)
+
+
+def _rule_end(ctx: Reading, rule: Rule, period: Period, unit: Unit, monthly: bool) -> date:
     if unit == "deadline":
         ctx.refuse(
             f'"{period.label}" đã là một thời hạn; không thể thêm hạn thứ hai.',
@@ -78,7 +121,7 @@ def _rule_end(ctx: Reading, rule: Rule, period: Period, unit: Unit) -> date:
                 f'Hạn "ngày {rule.day}" chỉ dùng cho kỳ tháng (ví dụ "trước ngày {rule.day} hằng tháng"), không dùng cho "{period.label}".',
                 f'A day-of-month deadline applies to months only, not to "{period.label}".',
             )
-        return _month_day_end(ctx, rule, period.start.year, period.start.month, allow_month_end=True)
+        return _report_end(ctx, rule, period, monthly)
     if rule.shape == "quarter_day":
         if unit != "quarter":
             ctx.refuse(
@@ -87,7 +130,10 @@ def _rule_end(ctx: Reading, rule: Rule, period: Period, unit: Unit) -> date:
             )
         return _month_day_end(ctx, rule, period.end.year, period.end.month, allow_month_end=False)
     assert rule.month is not None
-    day = ctx.day(str(rule.day), str(rule.month), rule.year, period.end.year)
+    after = _next_month(period)
+    # "Tháng 12 (trước ngày 05/01)": January of the year after.
+    fallback = after.year if unit == "month" and rule.month == after.month else period.end.year
+    day = ctx.day(str(rule.day), str(rule.month), rule.year, fallback)
     return day - timedelta(days=1) if rule.style == "before" else day
 
 
@@ -96,14 +142,14 @@ def apply_rule(ctx: Reading, rule: Rule, part: Part) -> Part:
         ctx.refuse('Hạn "hằng năm" không ghi năm cụ thể.', 'A yearly deadline names no year.')
     cut = []
     for period, unit in part.periods:
-        end = _rule_end(ctx, rule, period, unit)
-        if not period.start <= end <= period.end:
+        end = _rule_end(ctx, rule, period, unit, monthly=part.cadence == "month")
+        if not period.start <= end <= _latest_end(period, unit):
             ctx.refuse(
                 f'Hạn "{P.deadline_text(end, rule.style)}" nằm ngoài kỳ "{period.label}" '
                 f"({P.fmt(period.start)} - {P.fmt(period.end)}).",
                 f'The deadline "{P.deadline_text(end, rule.style)}" lies outside "{period.label}".',
             )
-        cut.append((P.cut_short(period, end, rule.style), unit))
+        cut.append((P.with_deadline(period, end, rule.style), unit))
     return replace(part, periods=tuple(cut))
 
 
@@ -112,7 +158,7 @@ def standalone_rule(ctx: Reading, rule: Rule, segment: str) -> Part:
     if rule.shape == "quarter_day":
         return apply_rule(ctx, rule, cadence_part(ctx, "quarter"))
     if rule.shape == "month_day":
-        if not rule.every:
+        if not (rule.every or rule.next_month):
             ctx.refuse(
                 f'"{segment}": ngày {rule.day} của tháng nào? Ghi "{segment} hằng tháng" hoặc ghi đủ ngày/tháng.',
                 f'"{segment}": day {rule.day} of which month?',

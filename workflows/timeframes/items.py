@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 
 from workflows.timeframes import periods as P
+from workflows.timeframes.model import Period
 from workflows.timeframes.reading import Cadence, Part, Reading, once, recurring
 from workflows.timeframes.refusals import not_understood
 
@@ -50,10 +51,17 @@ def cadence_part(ctx: Reading, cadence: Cadence) -> Part:
     if cadence == "half":
         return recurring(cadence, [P.half_period(y, 1), P.half_period(y, 2)], "half")
     if cadence == "school_year":
-        return recurring(cadence, [P.school_year_period(y, ctx.school)], "school_year")
+        return recurring(cadence, _in_year(y, [P.school_year_period(first, ctx.school) for first in (y - 1, y)]), "school_year")
     if cadence == "semester":
-        return recurring(cadence, [P.semester_period(y, s, ctx.school) for s in (1, 2)], "semester")
+        semesters = [P.semester_period(first, s, ctx.school) for first in (y - 1, y) for s in (1, 2)]
+        return recurring(cadence, _in_year(y, semesters), "semester")
     return recurring(cadence, [P.year_period(y)], "year")
+
+
+def _in_year(year: int, periods: list[Period]) -> list[Period]:
+    """The school years or semesters that run during part of ``year``: in a plan for 2026, "Theo
+    năm học" is the school year under way (2025-2026) and the one that starts (2026-2027)."""
+    return [p for p in periods if p.start.year <= year <= p.end.year]
 
 
 @_item(r"(?:định kỳ )?(?:hằng|mỗi|theo) (năm học|học kỳ|năm|quý|tháng)|định kỳ (năm học|học kỳ|năm|quý|tháng)")

@@ -6,10 +6,13 @@ and a period can be a dictionary key or go into a set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from workflows.calendar import BusinessCalendar
 
 # Every date a clerk writes is a day on the wall calendar of Việt Nam.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -27,13 +30,47 @@ def due_after(end: date) -> datetime:
     return datetime.combine(end + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
 
 
+def last_allowed_day(due: datetime) -> date:
+    """The last day work due at ``due`` may be done: the day before when due at 00:00 local."""
+    local = due.astimezone(LOCAL_TZ)
+    return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+
+
+def effective_due(due: datetime, calendar: BusinessCalendar) -> datetime:
+    """When work due at ``due`` is really late: a last allowed day that is a day off of
+    ``calendar`` moves to the end of the next working day (Civil Code 2015, Điều 148 khoản 5);
+    otherwise ``due`` itself. "trước ngày 15/02/2026" (last day Saturday 14/02, in Tết) is late
+    from 24/02/2026 00:00: Tết runs to Sunday 22/02, Monday 23/02 is the last day."""
+    last = last_allowed_day(due)
+    return due if calendar.is_working_day(last) else due_after(calendar.deadline_day(last))
+
+
+def typed_deadline(text: str) -> datetime:
+    """A deadline a person typed in ISO 8601. A date alone means the end of that day (late from
+    00:00 the next day, as "đến hết ngày" reads); a time without an offset is Việt Nam's. Raises
+    ``ValueError`` with a bilingual message for anything else."""
+    raw = text.strip()
+    try:
+        if len(raw) == len("2026-02-14"):
+            return due_after(date.fromisoformat(raw))
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"Hạn không hợp lệ: {raw!r}; ghi ngày 2026-02-14 hoặc thời điểm 2026-02-14T17:00 / not an ISO date or instant") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
+
+
 @dataclass(frozen=True)
 class Period:
-    """One span of work with its deadline.
+    """One span of work with its deadline and the data it reports on.
 
-    ``end`` is the last allowed day; ``due`` is the instant the work becomes late (00:00 of the day
-    after ``end``, Asia/Ho_Chi_Minh), or None for continuous work. ``key`` is a short ASCII id,
-    stable across label wording, used as the ``period`` of a task instance.
+    ``end`` is the last allowed day; ``due`` is the instant the work becomes late as written
+    (00:00 of the day after ``end``, Asia/Ho_Chi_Minh), or None for continuous work.
+    ``effective_due`` is ``due`` moved past days off (``effective_due``, Điều 148): what dispatch
+    gives instances and what urging counts from; ``parse_timeframe`` sets it with the calendar it
+    is given (``with_calendar``), and it is None until then. ``key`` is a short ASCII id, stable
+    across label wording, used as the ``period`` of a task instance. ``cutoff_from`` and
+    ``cutoff_to`` are the first and last day of the data a report of the period covers (NĐ
+    09/2019 art. 12; see ``periods``), shown on the report.
     """
 
     label: str
@@ -41,6 +78,13 @@ class Period:
     end: date
     due: datetime | None
     key: str
+    cutoff_from: date | None = None
+    cutoff_to: date | None = None
+    effective_due: datetime | None = None
+
+    def with_calendar(self, calendar: BusinessCalendar) -> Period:
+        """This period with its effective due on ``calendar``."""
+        return replace(self, effective_due=effective_due(self.due, calendar) if self.due is not None else None)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,24 @@ Keys, one shape per kind of period, never colliding:
 allowed day) · ``A..B`` a range from the period keyed A to the one keyed B (``2026..2030``,
 ``2026-Q2..2026-Q3``, ``2026-03-01..2026-04-15``). A period cut short by a deadline inside it
 keeps the key of the period it cuts: the report for March is ``2026-03`` whatever its due day.
+
+Data cut-off (``cutoff_from``..``cutoff_to``). NĐ 09/2019 art. 12 fixes the days a periodic
+report covers: a month, from the 15th of the month before to the 14th of the month; a quarter,
+from the 15th of the month before it to the 14th of its last month; a half-year, 15/12-14/6 and
+15/6-14/12; a year, 15/12 of the year before to 14/12. A period made of whole months (a month, a
+quarter, a half, a year, a range or span of them) gets that window, from the 15th of the month
+before its first month to the 14th of its last month; so do the years of continuous work.
+School years, semesters, ranges of dates and bare deadlines are not NĐ 09 periods: their window
+is the period itself. A deadline inside the period does not move the window: reports of one
+period cover the same days whichever unit sends them (so that they add up), and a report due
+before its window closes ("trước ngày 05 tháng cuối quý") gives the figures known then and
+estimates the rest ("ước thực hiện"), as Vietnamese reports do.
 """
 
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -34,8 +47,20 @@ def last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _period(label: str, start: date, end: date, key: str) -> Period:
-    return Period(label=label, start=start, end=end, due=due_after(end), key=key)
+# NĐ 09/2019 art. 12: a month's data runs from the 15th of the month before to the 14th.
+CUTOFF_DAY = 14
+
+
+def nd09_window(first: date, last: date) -> tuple[date, date]:
+    """The data window of the whole months from ``first``'s to ``last``'s (NĐ 09/2019 art. 12)."""
+    before = first.replace(day=1) - timedelta(days=1)
+    return before.replace(day=CUTOFF_DAY + 1), last.replace(day=CUTOFF_DAY)
+
+
+def _period(label: str, start: date, end: date, key: str, *, months: bool = True) -> Period:
+    """A period due the day after ``end``; ``months``: made of whole months (its NĐ 09 window)."""
+    cutoff = nd09_window(start, end) if months else (start, end)
+    return Period(label=label, start=start, end=end, due=due_after(end), key=key, cutoff_from=cutoff[0], cutoff_to=cutoff[1])
 
 
 def year_period(year: int) -> Period:
@@ -75,17 +100,17 @@ def year_span(y1: int, y2: int) -> Period:
 
 def school_year_period(first_year: int, school: SchoolCalendar = DEFAULT_SCHOOL_CALENDAR) -> Period:
     start, end = school.year_bounds(first_year)
-    return _period(f"Năm học {first_year}-{first_year + 1}", start, end, f"{first_year}-{first_year + 1}")
+    return _period(f"Năm học {first_year}-{first_year + 1}", start, end, f"{first_year}-{first_year + 1}", months=False)
 
 
 def semester_period(first_year: int, semester: int, school: SchoolCalendar = DEFAULT_SCHOOL_CALENDAR) -> Period:
     start, end = school.semester_bounds(first_year, semester)
     label = f"Học kỳ {ROMAN[semester]} năm học {first_year}-{first_year + 1}"
-    return _period(label, start, end, f"{first_year}-{first_year + 1}-S{semester}")
+    return _period(label, start, end, f"{first_year}-{first_year + 1}-S{semester}", months=False)
 
 
 def date_range(start: date, end: date) -> Period:
-    return _period(f"Từ {fmt(start)} đến {fmt(end)}", start, end, f"{start.isoformat()}..{end.isoformat()}")
+    return _period(f"Từ {fmt(start)} đến {fmt(end)}", start, end, f"{start.isoformat()}..{end.isoformat()}", months=False)
 
 
 def deadline_text(end: date, style: Style) -> str:
@@ -97,14 +122,15 @@ def deadline_period(end: date, style: Style) -> Period:
     dispatch, not this start, is when the work is handed out; the start only has to be a day that
     no sensible deadline precedes."""
     text = deadline_text(end, style)
-    return _period(text[0].upper() + text[1:], date(end.year, 1, 1), end, end.isoformat())
+    return _period(text[0].upper() + text[1:], date(end.year, 1, 1), end, end.isoformat(), months=False)
 
 
-def cut_short(period: Period, end: date, style: Style) -> Period:
-    """The period with an earlier last day, set by a deadline written inside it; same key."""
-    return _period(f"{period.label} ({deadline_text(end, style)})", period.start, end, period.key)
+def with_deadline(period: Period, end: date, style: Style) -> Period:
+    """The period with the last day a deadline written for it sets: inside it, or for a monthly
+    report, in the month after (``workflows.timeframes.deadlines``). Same key, same data window."""
+    return replace(period, label=f"{period.label} ({deadline_text(end, style)})", end=end, due=due_after(end))
 
 
 def continuous_year(year: int) -> Period:
     """Continuous work has no deadline; it is tracked, and reported on, year by year."""
-    return Period(label=f"Thường xuyên năm {year}", start=date(year, 1, 1), end=date(year, 12, 31), due=None, key=f"{year}")
+    return replace(year_period(year), label=f"Thường xuyên năm {year}", due=None)

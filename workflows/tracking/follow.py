@@ -11,7 +11,17 @@ same way, without loading workflows:
   a return ("returned", bị trả lại), which lasts until the report is submitted again.
 An opened task with a later deadline than the instance's (its deadline boundary timer, reset by
 ``gia_han``) is an extension: ``due_at`` moves, ``original_due_at`` keeps the first one. A plan
-amendment moves it explicitly (``workflows.cascade.amend``) with ``move_due``.
+amendment moves it explicitly (``workflows.cascade.amend``) with ``move_due``. Either way, a
+deadline that had already passed with the work open stays in ``late_since``: a grant never
+erases lateness already incurred (``workflows.tracking.status``).
+
+Lateness of the unit. Open work is late from its deadline, except a report waiting for review:
+the unit's clock stopped when it submitted, so it is late only if it submitted late; the wait
+after that is the reviewer's. A return gives the clock back to the unit.
+
+Role (``role_of``), fixed when the row is made at dispatch: ``phoi_hop`` → coordinator,
+``xa_phuong_trien_khai`` → ward (a commune handing the task on), an instance started under
+another (a commune's school) → school, any other → lead.
 
 Counters: each child contributes (accepted, submitted, approved, late) ∈ {0, 1}⁴; an event
 changes the parent's ``n_*`` by the difference, with one UPDATE: O(1) whatever the siblings.
@@ -25,23 +35,23 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine import InstancesStarted, StepSaved, UnitOfWork, insert_rows
+from engine import InstancesStarted, StepSaved, TimersFired, UnitOfWork, insert_rows
 from workflows.org.models import OrgUnit
 from workflows.plans.keys import plan_id_of
+from workflows.process_contract import PROCESS_COORDINATE, PROCESS_WARD, RECEIVE, REVIEW, SIGN_OFF
 from workflows.tracking.models import Tracking
 
-PHASE_OF_STEP = {"tiep_nhan": "new", "tham_dinh_bao_cao": "submitted", "ky_duyet": "approved"}
+PHASE_OF_STEP = {RECEIVE: "new", REVIEW: "submitted", SIGN_OFF: "approved"}
 OPEN_PHASES = ("new", "working", "submitted", "returned")
+WITH_THE_UNIT = ("new", "working", "returned")  # open, and the unit's clock runs (not in review)
 COUNTERS = ("n_accepted", "n_submitted", "n_approved", "n_late")
 _CODE_CHUNK = 1_000
 
 
 def install(pe: Any) -> None:
     """Register the tracking hooks (once per engine)."""
-    for name, hook in (("instances_started", on_instances_started), ("step_saved", on_step_saved)):
-        hooks = getattr(pe.hooks, name)
-        if hook not in hooks:
-            hooks.append(hook)
+    for name, hook in (("instances_started", on_instances_started), ("step_saved", on_step_saved), ("timers_fired", on_timers_fired)):
+        pe.hooks.add(name, hook)
 
 
 def contribution(phase: str, late: bool) -> tuple[int, int, int, int]:
@@ -49,6 +59,22 @@ def contribution(phase: str, late: bool) -> tuple[int, int, int, int]:
     if phase == "cancelled":
         return (0, 0, 0, 0)
     return (int(phase != "new"), int(phase in ("submitted", "approved")), int(phase == "approved"), int(late))
+
+
+def role_of(process_key: str, parent_id: Any) -> str:
+    """Whose obligation an instance is (see the module docstring)."""
+    if process_key == PROCESS_COORDINATE:
+        return "coordinator"
+    if process_key == PROCESS_WARD:
+        return "ward"
+    return "school" if parent_id is not None else "lead"
+
+
+def count_as_lead(uow: UnitOfWork, instance_ids: list[Any]) -> None:
+    """A school the plan names as lead gets its work through its commune, yet the obligation is
+    the lead's: official figures count it as such (issue 11: the school keeps its role)."""
+    if instance_ids:
+        uow.session.execute(update(Tracking).where(Tracking.instance_id.in_(instance_ids)).values(role="lead"))
 
 
 def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
@@ -67,8 +93,9 @@ def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
         shared={"process_key": started.process_key, "phase": phase, "original_due_at": None, "accepted_at": accepted,
                 "submitted_at": None, "completed_at": completed, "signed_at": None, "late": False, "returns": 0,
                 "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0},
-        columns=("instance_id", "parent_id", "plan_id", "task_key", "period", "unit_id", "unit_code", "due_at"),
-        values=[(i, c.parent_id, plan, c.task_key, c.period, unit_ids.get(c.unit_code), c.unit_code, c.due_at) for i, c, plan in picked],
+        columns=("instance_id", "parent_id", "plan_id", "task_key", "period", "unit_id", "unit_code", "due_at", "role"),
+        values=[(i, c.parent_id, plan, c.task_key, c.period, unit_ids.get(c.unit_code), c.unit_code, c.due_at,
+                 role_of(started.process_key, c.parent_id)) for i, c, plan in picked],
     )  # fmt: skip
     per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
     delta = contribution(phase, False)
@@ -102,7 +129,7 @@ def advance(row: Tracking, saved: StepSaved, now: datetime) -> None:
         return
     later = [t.due_at for t in saved.opened if t.due_at is not None and (row.due_at is None or t.due_at > row.due_at)]
     if later:
-        move_due(row, max(later))
+        move_due(row, max(later), now)
     phase = _phase_after(row.phase, [t.element_id for t in saved.opened], saved.instance.status == "completed", bool(later))
     if phase != row.phase:
         if row.accepted_at is None and phase != "new":
@@ -117,19 +144,32 @@ def advance(row: Tracking, saved: StepSaved, now: datetime) -> None:
     judge_lateness(row, now)
 
 
-def move_due(row: Tracking, due: datetime | None) -> None:
-    """A new deadline (extension or amendment); the first one stays in ``original_due_at``."""
+def move_due(row: Tracking, due: datetime | None, now: datetime) -> None:
+    """A new deadline (extension or amendment) set at ``now``; the first one stays in
+    ``original_due_at``, and one that had passed with the work still the unit's stays in
+    ``late_since``."""
     if due == row.due_at:
         return
+    if row.late_since is None and row.due_at is not None and now >= row.due_at and _units_clock_runs(row):
+        row.late_since = row.due_at
     if row.original_due_at is None:
         row.original_due_at = row.due_at
     row.due_at = due
     row.extensions += 1
 
 
+def _units_clock_runs(row: Tracking) -> bool:
+    """Open and with the unit, not with its reviewer (see the module docstring)."""
+    return row.phase in WITH_THE_UNIT
+
+
 def judge_lateness(row: Tracking, now: datetime) -> None:
-    if row.phase == "approved":
+    if row.late_since is not None and row.phase != "cancelled":
+        row.late = True
+    elif row.phase == "approved":
         row.late = row.due_at is not None and row.completed_at is not None and row.completed_at > row.due_at
+    elif row.phase == "submitted":
+        row.late = row.due_at is not None and row.submitted_at is not None and row.submitted_at > row.due_at
     elif row.phase != "cancelled":
         row.late = row.due_at is not None and now >= row.due_at
 
@@ -158,13 +198,33 @@ def apply_to_parent(uow: UnitOfWork, row: Tracking, before: tuple[int, int, int,
     uow.session.execute(update(Tracking).where(Tracking.instance_id == row.parent_id).values(**changes))
 
 
+def on_timers_fired(uow: UnitOfWork, fired: TimersFired) -> None:
+    """Deadlines the sweep fired without a step (``engine.timer_flags``): judge lateness as a step
+    would (``judge_lateness``), for all of them at once; ``late`` is set once (``WHERE NOT late``)."""
+    ids = list(dict.fromkeys(instance_id for instance_id, _element in fired.timers))
+    parents: Counter[Any] = Counter()
+    for first in range(0, len(ids), _CODE_CHUNK):
+        rows = uow.session.execute(
+            update(Tracking)
+            .where(Tracking.instance_id.in_(ids[first : first + _CODE_CHUNK]), Tracking.late.is_(False),
+                   Tracking.phase.in_(OPEN_PHASES), Tracking.due_at <= uow.now)
+            .values(late=True)
+            .returning(Tracking.parent_id),
+            execution_options={"synchronize_session": False},
+        ).all()  # fmt: skip
+        parents.update(row.parent_id for row in rows if row.parent_id is not None)
+    for parent_id, count in parents.items():
+        uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(n_late=Tracking.n_late + count))
+
+
 def mark_overdue(uow: UnitOfWork, now: datetime | None = None, *, limit: int = 10_000) -> int:
     """Set ``late`` on open work whose deadline has passed with no step to notice it (e.g. never
-    accepted), and count it into the parents; set-based, idempotent. Returns rows marked."""
+    accepted), and count it into the parents; set-based, idempotent. Returns rows marked. Reports
+    waiting for review are not marked: they were judged when submitted."""
     now = now or uow.now
     rows = uow.session.execute(
         select(Tracking.instance_id, Tracking.parent_id)
-        .where(Tracking.late.is_(False), Tracking.phase.in_(OPEN_PHASES), Tracking.due_at <= now)
+        .where(Tracking.late.is_(False), Tracking.phase.in_(WITH_THE_UNIT), Tracking.due_at <= now)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
@@ -185,6 +245,6 @@ def reschedule(uow: UnitOfWork, instance_id: Any, due: datetime) -> None:
     if row is None:
         return
     before = contribution(row.phase, row.late)
-    move_due(row, due)
+    move_due(row, due, uow.now)
     judge_lateness(row, uow.now)
     apply_to_parent(uow, row, before)

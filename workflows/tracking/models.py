@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine import Base
 
 PHASES = ("new", "working", "submitted", "returned", "approved", "cancelled")
+# Whose obligation a row is (see ``workflows.tracking.follow.role_of``): official figures count
+# the lead's; the others are their own views, never mixed into the headline.
+ROLES = ("lead", "coordinator", "ward", "school")
 
 
 class Tracking(Base):
@@ -20,7 +23,10 @@ class Tracking(Base):
     on time / overdue) and is computed in SQL by ``workflows.tracking.status``.
     ``due_at`` is the current deadline (an extension moves it), ``original_due_at`` the first one.
     ``completed_at`` is when the report that was finally approved had been submitted: a return
-    does not stop the clock. ``late`` is kept by events (the deadline timer firing, completion
+    does not stop the clock. ``late_since`` is the deadline that had already passed, unmet, when an
+    extension or an amendment moved it: lateness once incurred stays (a grant never erases it).
+    ``role`` is whose obligation this is (``ROLES``), fixed when the instance is started.
+    ``late`` is kept by events (the deadline timer firing, completion
     after the deadline, an extension) so that the parent's ``n_late`` is a stored counter.
     The ``n_*`` columns count this instance's children: each child event changes them by a delta,
     O(1) whatever the number of siblings.
@@ -29,6 +35,7 @@ class Tracking(Base):
     __tablename__ = "tracking"
     __table_args__ = (
         CheckConstraint(f"phase IN ({', '.join(repr(p) for p in PHASES)})", name="phase"),
+        CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
         Index("ix_tracking_plan", "plan_id", "task_key", "period"),
         Index("ix_tracking_parent", "parent_id"),
         Index("ix_tracking_unit", "unit_id"),
@@ -43,8 +50,10 @@ class Tracking(Base):
     unit_code: Mapped[str | None] = mapped_column(String(100))
     process_key: Mapped[str] = mapped_column(String(100))
     phase: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20), default="lead", server_default="lead")
     due_at: Mapped[datetime | None]
     original_due_at: Mapped[datetime | None]
+    late_since: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

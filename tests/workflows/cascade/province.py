@@ -69,6 +69,7 @@ def act(pe: ProcessEngine, instance: Instance, element_id: str, data: dict[str, 
 
 
 def submit(pe: ProcessEngine, instance: Instance, report: Any = "Đã thực hiện") -> None:
-    """Draft (thuc_hien) and the unit leader's approval: the report goes to the assigning unit."""
-    act(pe, instance, "thuc_hien", {"bao_cao": report})
+    """Draft (thuc_hien) and the unit leader's approval: the report goes to the assigning unit.
+    ``report`` is the report object, or the text of its result (kết quả)."""
+    act(pe, instance, "thuc_hien", {"bao_cao": report if isinstance(report, dict) else {"ket_qua": report}})
     act(pe, instance, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})

@@ -28,11 +28,13 @@ from workflows.tracking.status import summarise
 
 Q1_DUE = datetime(2026, 4, 1, tzinfo=LOCAL_TZ)
 NEW_DUE = datetime(2026, 4, 15, tzinfo=LOCAL_TZ)
+Q1_COORDINATOR_DUE = datetime(2026, 3, 25, tzinfo=LOCAL_TZ)  # 5 working days before the lead (by hand)
+NEW_COORDINATOR_DUE = datetime(2026, 4, 8, tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture
 def plan_id(pe):
-    install(pe)
+    install(pe, guard=False)
     plan_id = setup_province(pe)
     dispatch(pe, plan_id)
     return plan_id
@@ -52,23 +54,26 @@ def test_a_new_deadline_reaches_every_running_instance_and_its_timers(pe, clock,
     q1 = instances(pe, task_key="1")
     result = _amend(pe, plan_id, "1", due=NEW_DUE, reason="Công văn 123/SGDĐT lùi hạn")
     assert result.moved == len(q1) and result.changes["due"] == {"period": "2026-Q1", "from": [Q1_DUE.isoformat()], "to": NEW_DUE.isoformat()}
-    assert {i.due_at for i in instances(pe, task_key="1")} == {NEW_DUE}
+    # The lead moves to 15/04; its coordinators (and the coordinating commune's schools) keep answering 5
+    # working days earlier: last day Tue 14/04 → Mon 13, Fri 10, Thu 9, Wed 8, Tue 7/04 → due 08/04 00:00.
+    assert {(i.parent_id is None, i.due_at) for i in instances(pe, task_key="1")} == {(True, NEW_DUE), (False, NEW_COORDINATOR_DUE)}
     with pe.read() as s:
         rows = s.scalars(select(Tracking).where(Tracking.task_key == "1")).all()
-        assert {(r.due_at, r.original_due_at) for r in rows} == {(NEW_DUE, Q1_DUE)}
-        assert {t.due_at for t in s.scalars(select(Timer).where(Timer.status == "waiting", Timer.instance_id == schools[0].id))} == {NEW_DUE}
+        assert {(r.due_at, r.original_due_at) for r in rows} == {(NEW_DUE, Q1_DUE), (NEW_COORDINATOR_DUE, Q1_COORDINATOR_DUE)}
+        assert {t.due_at for t in s.scalars(select(Timer).where(Timer.status == "waiting", Timer.instance_id == schools[0].id))} == {NEW_COORDINATOR_DUE}
         task = s.scalars(select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.stt == "1")).one()
-        assert [p["due"] for p in task.schedule["periods"] if p["key"] == "2026-Q1"] == [NEW_DUE.isoformat()]
+        # Later dispatches read the effective due: it moves with the amended one.
+        assert [(p["due"], p["effective_due"]) for p in task.schedule["periods"] if p["key"] == "2026-Q1"] == [(NEW_DUE.isoformat(), NEW_DUE.isoformat())]
         [event] = s.scalars(select(AuditEvent).where(AuditEvent.event == "plan_task_amended")).all()
         assert (event.actor, event.data["reason"], event.data["moved"]) == ("hp_ld", "Công văn 123/SGDĐT lùi hạn", len(q1))
-    assert open_task(pe, schools[0]).due_at == NEW_DUE
+    assert open_task(pe, schools[0]).due_at == NEW_COORDINATOR_DUE
 
     # The old deadline passes: nothing is late; the new one passes: the open work is.
     clock.set(Q1_DUE)
     fire_due_timers(pe, clock.now(), limit=100)
     with pe.read() as s:
         assert summarise(s, clock.now(), plan_id=plan_id, task_key="1").statuses["dang_thuc_hien_qua_han"] == 0
-    clock.set(NEW_DUE)
+    clock.set(NEW_COORDINATOR_DUE)
     fire_due_timers(pe, clock.now(), limit=100)
     with pe.read() as s:
         assert s.get(Tracking, schools[0].id).late is True

@@ -39,12 +39,22 @@ def test_every_unit_gets_exactly_its_instances(pe):
     expected |= {(u, "phoi_hop") for u in ("HP.GDMN-GDTH", "HP.GDTRH", "HP.QLCL", *DIRECT_INSTITUTIONS)}
     expected |= {(c, "xa_phuong_trien_khai") for c in COMMUNES}
     assert set(task7) == expected and len(_instances(pe, task_key="7")) == 9
-    assert {(i.period, i.due_at, i.plan_key, i.parent_id) for i in task7.values()} == {("2026", None, f"plan:{plan_id}", None)}
+    # "Thường xuyên" has no due; the coordinators (and the communes passing it to coordinating schools) answer the lead.
+    lead7 = task7[("HP.VP", "giao_nhiem_vu")]
+    assert {(i.period, i.due_at, i.plan_key) for i in task7.values()} == {("2026", None, f"plan:{plan_id}")}
+    assert {(u, i.parent_id) for (u, _), i in task7.items() if u != "HP.VP"} == {(u, lead7.id) for (u, _) in task7 if u != "HP.VP"}
+    assert lead7.parent_id is None
 
     # Task 1 "Hàng quý", dispatched on 2 March: Q1 only; VP leads, the other 8 phòng and the institutions coordinate.
     task1 = _instances(pe, task_key="1")
     assert {i.period for i in task1} == {"2026-Q1"} and len(task1) == 1 + 8 + 3 + 2
-    assert {i.due_at for i in task1} == {datetime(2026, 4, 1, tzinfo=LOCAL_TZ)}
+    # Lead due 01/04 00:00 (last day Tue 31/03); coordinators 5 working days earlier: Mon 30, Fri 27,
+    # Thu 26, Wed 25, Tue 24/03 → late from 25/03 00:00.
+    assert {(i.process_key, i.due_at) for i in task1} == {
+        ("giao_nhiem_vu", datetime(2026, 4, 1, tzinfo=LOCAL_TZ)),
+        ("phoi_hop", datetime(2026, 3, 25, tzinfo=LOCAL_TZ)),
+        ("xa_phuong_trien_khai", datetime(2026, 3, 25, tzinfo=LOCAL_TZ)),
+    }
     assert Counter(i.process_key for i in task1) == {"giao_nhiem_vu": 1, "phoi_hop": 11, "xa_phuong_trien_khai": 2}
 
     # Task 6: "Đơn vị CNTT" is VP itself, the lead: no coordination with itself. Task 9: Sở KH&CN is external.
@@ -53,7 +63,6 @@ def test_every_unit_gets_exactly_its_instances(pe):
     assert not any(_instances(pe, unit_code=code) for code in SCHOOLS)  # schools get theirs through their ward
 
     # Business keys and the per-kind counts.
-    [lead7] = [i for (u, p), i in task7.items() if p == "giao_nhiem_vu"]
     with pe.read() as s:
         task7_id = s.scalars(select(PlanTask.id).where(PlanTask.plan_id == plan_id, PlanTask.stt == "7")).one()
         plan = s.get(Plan, plan_id)
@@ -121,7 +130,9 @@ def test_quarterly_periods_open_on_time(pe, clock):
         opened = open_due_periods(uow)
     assert opened.opened == 4 and opened.created == _count(pe) - before
     q2 = _instances(pe, period="2026-Q2", task_key="1")
-    assert len(q2) == 14 and {i.due_at for i in q2} == {datetime(2026, 7, 1, tzinfo=LOCAL_TZ)}
+    assert len(q2) == 14 and {i.due_at for i in q2 if i.parent_id is None} == {datetime(2026, 7, 1, tzinfo=LOCAL_TZ)}
+    [lead_q2] = [i for i in q2 if i.parent_id is None]
+    assert {(i.due_at, i.parent_id) for i in q2 if i is not lead_q2} == {(datetime(2026, 6, 24, tzinfo=LOCAL_TZ), lead_q2.id)}
     assert not any(_instances(pe, period="2026-Q3", task_key=stt) for stt in quarterly)
     assert _instances(pe, period="2026-Q3", task_key="10")  # a one-off "Quý III" task is given up front
     with pe.unit_of_work("worker") as uow:
@@ -161,7 +172,7 @@ def test_the_ward_hands_the_task_to_its_schools(pe):
     children = _instances(pe, parent_id=ward_instance.id)
     assert sorted(c.unit_code for c in children) == ["HP.X001.MN01", "HP.X001.TH01"]
     assert {(c.process_key, c.period, c.task_key, c.due_at) for c in children} == {
-        ("giao_nhiem_vu", "2026-Q1", "1", datetime(2026, 4, 1, tzinfo=LOCAL_TZ))
+        ("giao_nhiem_vu", "2026-Q1", "1", datetime(2026, 3, 25, tzinfo=LOCAL_TZ))  # the commune's own (a coordinator's) deadline
     }
     with pe.read() as s:
         assert [t.element_id for t in inbox(s, unit="HP.X001.MN01")] == ["tiep_nhan"]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from engine import AuditEvent, OutboxMessage, verify
 from tests.engine.test_concurrency import wait_until_blocked_on_lock
+from tests.work import HANG_GUARD
 from tests.workflows.cascade.province import act, instances, submit
 from tests.workflows.escalation.world import THIRTY_SCHOOLS, at, digest, notices, province, run
 from workflows.escalation.models import EscalationRun, Notice
@@ -190,7 +191,7 @@ def test_two_workers_on_the_same_day_send_once(pe, clock):
 
     def pause(_uow):
         a_paused.set()
-        assert release_a.wait(20)
+        assert release_a.wait(HANG_GUARD)
 
     def worker(name, hook=None):
         try:
@@ -203,14 +204,14 @@ def test_two_workers_on_the_same_day_send_once(pe, clock):
 
     a = threading.Thread(target=worker, args=("A", pause))
     a.start()
-    assert a_paused.wait(20)
+    assert a_paused.wait(HANG_GUARD)
     b = threading.Thread(target=worker, args=("B",))
     b.start()
     if pe.db.dialect.name == "postgresql":
         wait_until_blocked_on_lock(pe)
     release_a.set()
-    a.join(30)
-    b.join(30)
+    a.join(HANG_GUARD)
+    b.join(HANG_GUARD)
     assert isinstance(outcome["A"], RunResult) and outcome["A"].digests > 0
     assert outcome["B"] == RunResult(skipped_provinces=("HP",))
     with pe.read() as s:

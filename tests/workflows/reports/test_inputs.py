@@ -95,6 +95,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_shape_and_size_limits():
     assert "thiếu mục bao_cao" in _refusal({"ket_qua": "x"})
+    assert "kien_ngi: không phải mục của báo cáo" in _refusal(_form(kien_ngi="Đề nghị"))  # misspelt: refused, not dropped
     assert f"tối đa {MAX_TEXT_CHARS}" in _refusal(_form(ket_qua="x" * (MAX_TEXT_CHARS + 1)))
     assert (
         ReportInput.from_form(_form(ket_qua="x" * MAX_TEXT_CHARS)).ket_qua == "x" * MAX_TEXT_CHARS

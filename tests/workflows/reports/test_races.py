@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from engine import AuditEvent, ConflictError, InvalidState
 from tests.engine.test_concurrency import wait_until_blocked_on_lock
+from tests.work import HANG_GUARD
 from tests.workflows.reports.world import HIGH_SCHOOL, instance, simple_input
 from workflows.indicators.models import IndicatorFigure
 from workflows.reports.inputs import FigureInput
@@ -26,7 +27,7 @@ def _race(pe, act):
 
     def pause(_uow):
         a_paused.set()
-        assert release_a.wait(20)
+        assert release_a.wait(HANG_GUARD)
 
     def run(name, hook=None):
         try:
@@ -40,14 +41,14 @@ def _race(pe, act):
 
     a = threading.Thread(target=run, args=("A", pause))
     a.start()
-    assert a_paused.wait(20)
+    assert a_paused.wait(HANG_GUARD)
     b = threading.Thread(target=run, args=("B",))
     b.start()
     if pe.db.dialect.name == "postgresql":
         wait_until_blocked_on_lock(pe)
     release_a.set()
-    a.join(30)
-    b.join(30)
+    a.join(HANG_GUARD)
+    b.join(HANG_GUARD)
     return outcome
 
 

@@ -16,6 +16,8 @@ from workflows.tracking.models import Tracking
 from workflows.tracking.status import by_child_unit, summarise
 
 Q1_DUE = datetime(2026, 4, 1, tzinfo=LOCAL_TZ)
+# HP.X001 passes task 1 to coordinating schools: a coordinator's deadline, 5 working days before the lead's.
+WARD_DUE = datetime(2026, 3, 25, tzinfo=LOCAL_TZ)
 
 
 def _row(pe, instance) -> Tracking:
@@ -36,7 +38,7 @@ def _statuses(pe, now, **filters) -> dict[str, int]:
 
 
 def _ward_with_schools(pe, clock):
-    install(pe)
+    install(pe, guard=False)
     plan_id = setup_province(pe)
     dispatch(pe, plan_id)
     [ward] = instances(pe, unit_code="HP.X001", task_key="1")
@@ -47,13 +49,15 @@ def _ward_with_schools(pe, clock):
 
 
 def test_dispatch_creates_one_tracking_row_per_instance(pe, clock):
-    install(pe)
+    install(pe, guard=False)
     plan_id = setup_province(pe)
     result = dispatch(pe, plan_id)
     with pe.read() as s:
         rows = s.scalars(select(Tracking)).all()
     assert len(rows) == result.created
-    assert {(r.plan_id, r.phase, r.late, r.n_children) for r in rows} == {(plan_id, "new", False, 0)}
+    assert {(r.plan_id, r.phase, r.late) for r in rows} == {(plan_id, "new", False)}
+    # A lead's children are its coordinators (workflows.cascade.coordination); nobody else has any yet.
+    assert all(r.n_children == sum(1 for c in rows if c.parent_id == r.instance_id) for r in rows)
     assert all(r.unit_id is not None for r in rows)
     assert _statuses(pe, clock.now(), plan_id=plan_id) == {"chua_tiep_nhan": result.created}
 
@@ -77,7 +81,7 @@ def test_counters_and_statuses_follow_each_school(pe, clock):
     assert (_row(pe, mn).phase, _row(pe, mn).returns, _counters(pe, ward)) == ("returned", 1, (3, 3, 0, 0, 0))
     assert _statuses(pe, clock.now(), unit="HP.X001.MN01") == {"bi_tra_lai": 1}
     clock.set(datetime(2026, 3, 20, 9, tzinfo=LOCAL_TZ))
-    act(pe, mn, "thuc_hien", {"bao_cao": "Lần 2"})
+    act(pe, mn, "thuc_hien", {"bao_cao": {"ket_qua": "Lần 2"}})
     assert _row(pe, mn).phase == "returned"  # still returned until it goes back to the ward
     act(pe, mn, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
     resubmitted = clock.now()
@@ -91,10 +95,10 @@ def test_counters_and_statuses_follow_each_school(pe, clock):
     act(pe, th, "thuc_hien", {"de_nghi_gia_han": True, "han_de_nghi": "2026-04-10", "ly_do_gia_han": "Chờ số liệu"})
     act(pe, th, "xem_xet_gia_han", {"quyet_dinh": "gia_han", "han_moi": "2026-04-10"})
     row = _row(pe, th)
-    assert (row.original_due_at, row.due_at, row.extensions) == (Q1_DUE, datetime(2026, 4, 10, 23, 59, 59, tzinfo=LOCAL_TZ), 1)
+    assert (row.original_due_at, row.due_at, row.extensions) == (WARD_DUE, datetime(2026, 4, 10, 23, 59, 59, tzinfo=LOCAL_TZ), 1)
 
-    # 1 April: THCS's deadline timer fires; it becomes late (and so does the ward's own count).
-    clock.set(Q1_DUE)
+    # 25 March: THCS's deadline timer fires; it becomes late (and so does the ward's own count).
+    clock.set(WARD_DUE)
     fire_due_timers(pe, clock.now(), limit=100)
     assert (_row(pe, thcs).late, _row(pe, th).late) == (True, False)
     assert _counters(pe, ward) == (3, 3, 1, 1, 1)

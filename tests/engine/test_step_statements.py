@@ -1,0 +1,53 @@
+"""What one completion sends to the database, counted (never timed): the hot path's budget."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import event, select
+
+from engine import AuditEvent, HumanTask, StartInstance, complete_task, deploy, start_instance
+from tests.engine.bpmn_samples import user_task_chain
+
+
+def _statements(pe, action) -> list[str]:
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_rest) -> None:
+        sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(pe.db, "before_cursor_execute", listen)
+    try:
+        action()
+    finally:
+        event.remove(pe.db, "before_cursor_execute", listen)
+    return sent
+
+
+def test_completing_a_task_takes_seven_statements_and_writes_its_events_at_once(pe, clock):
+    pe.seal_interval = timedelta(days=365)  # the seal is priced apart (bench/README.md)
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, user_task_chain(names=("a", "b", "c")))
+    with pe.unit_of_work("tester") as uow:
+        instance_id = start_instance(uow, StartInstance("p", {}, unit_code="U1")).id
+    [task] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
+    clock.advance(timedelta(minutes=1))
+
+    def complete() -> None:
+        with pe.unit_of_work("officer") as uow:
+            complete_task(uow, task.id)
+
+    sent = [s for s in _statements(pe, complete) if not s.startswith("BEGIN")]
+    # the task with its instance, its open tasks; UPDATE task, INSERT next task, UPDATE instance,
+    # INSERT the two events (one executemany). No timer query: the instance never waited on one.
+    assert len(sent) <= 7, sent
+    assert not any("timer" in s.lower() for s in sent)
+    assert sum(s.startswith("INSERT INTO audit_event") for s in sent) == 1
+    events = _read(pe, AuditEvent, AuditEvent.instance_id == instance_id)
+    assert [e.event for e in events][-2:] == ["task_completed", "task_created"]
+    assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+def _read(pe, model, *where):
+    with pe.read() as s:
+        return s.scalars(select(model).where(*where).order_by(model.id if model is AuditEvent else model.created_at)).all()

@@ -1,0 +1,6 @@
+import GiaoviecPropertiesProvider from './provider';
+
+export default {
+  __init__: [ 'gvPropertiesProvider' ],
+  gvPropertiesProvider: [ 'type', GiaoviecPropertiesProvider ]
+};

@@ -1,0 +1,7 @@
+"""The inbox (``/inbox``) and the task page (``/tasks/<task_id>``) over the action layer."""
+
+from __future__ import annotations
+
+from webui.inbox.routes import bp
+
+__all__ = ["bp"]
