@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webui.inbox import listing  # noqa: F401  (the inbox list's views, on the same blueprint)
 from webui.inbox.routes import bp
 
 __all__ = ["bp"]

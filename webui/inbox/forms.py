@@ -53,3 +53,20 @@ class ExtensionForm(FlaskForm):
 
 class ReassignForm(FlaskForm):
     to = StringField(_l("Tên đăng nhập người nhận"), validators=[DataRequired(), Length(max=100)])
+
+
+# --- the inbox list ------------------------------------------------------------------------------
+
+
+class SaveFilterForm(FlaskForm):
+    """Lưu bộ lọc: a name; the filters themselves travel as the inbox's own hidden parameters."""
+
+    name = StringField(_l("Tên bộ lọc"), validators=[DataRequired(), Length(max=100)])
+
+
+class DeleteFilterForm(FlaskForm):
+    """Xóa một bộ lọc đã lưu: nothing but the CSRF token."""
+
+
+class BulkForm(FlaskForm):
+    """Thao tác hàng loạt: the rows are the checked ``task`` boxes, the action the button pressed."""

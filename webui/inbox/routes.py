@@ -1,4 +1,5 @@
-"""``/inbox``: a person's tasks by scope, filtered, by deadline, a page at a time.
+"""``/inbox``: a person's tasks by scope, filtered, by deadline, a page at a time (its views are in
+``webui.inbox.listing``, on this blueprint).
 ``/tasks/<task_id>``: one task as the action layer shows it, and a form per action open now;
 ``POST /tasks/<task_id>/<action>`` takes the action.
 
@@ -29,8 +30,6 @@ from webui.i18n import language
 from webui.inbox import forms
 from workflows.actions import tasks
 from workflows.actions.detail import task_detail
-from workflows.actions.inbox import SCOPES, Filters
-from workflows.actions.inbox import inbox as inbox_page
 from workflows.actions.people import user_named
 from workflows.authz.model import NotAllowed
 from workflows.authz.refusals import record_refusal
@@ -69,31 +68,8 @@ def iso_vn(value: str | None) -> str:
 
 
 # --- the inbox -----------------------------------------------------------------------------------
-
-
-@bp.get("/inbox")
-def inbox() -> str:
-    scope = request.args.get("scope", "all")  # everything open to me, until a tab narrows it
-    if scope not in SCOPES:
-        abort(404)
-    filters = Filters(
-        overdue=request.args.get("overdue") == "1",
-        due_within=_int_arg("due_within", 0, 365),
-        plan_id=_int_arg("plan", 1, 2**31 - 1),
-    )
-    uow = work()
-    try:
-        page = inbox_page(uow.session, _me(), uow.now, scope=scope, filters=filters, limit=PAGE_SIZE,
-                          after=request.args.get("after") or None)  # fmt: skip
-    except ValueError:  # a cursor that is not one of ours
-        abort(400)
-    now = uow.now
-    names = _unit_names({item["unit"] for item in page.items if item["unit"]})
-    rows = [{**item, "overdue": bool(item["due"]) and datetime.fromisoformat(item["due"]) < now,
-             "unit_name": names.get(item["unit"])} for item in page.items]  # fmt: skip
-    query = {k: v for k, v in request.args.items() if k in ("overdue", "due_within", "plan") and v}
-    return render_template("inbox/inbox.html", scope=scope, scopes=SCOPES, page=page, rows=rows, filters=filters,
-                           query=query)  # fmt: skip
+# ``/inbox`` (the list, its saved filters, bulk actions and export) is ``webui.inbox.listing``,
+# registered on this blueprint.
 
 
 def _unit_names(codes: set[str]) -> dict[str, str]:
@@ -105,15 +81,6 @@ def _unit_names(codes: set[str]) -> dict[str, str]:
         except NotFound:
             continue
     return names
-
-
-def _int_arg(name: str, low: int, high: int) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400)
-    return int(raw)
 
 
 # --- the task page -------------------------------------------------------------------------------

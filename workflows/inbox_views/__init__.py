@@ -1,0 +1,1 @@
+"""Inbox views a person keeps: saved filters (a name and the inbox's query), one list per person."""
