@@ -80,4 +80,8 @@ def test_filters_deadline_order_counts_and_keyset_pages(pe, world):
     assert seen == [i["task_id"] for i in everything.items]
     assert page(pe, "x_cv", filters=Filters(plan_id=world.plans["P1"])).counts["all"] == 3
     assert page(pe, "x_cv", filters=Filters(plan_id=world.plans["P2"])).items == []
-    assert page(pe, "x_cv", filters=Filters(unit="T.X1.TH1")).items == []  # the commune's own inbox only holds T.X1 rows
+    # "Unit below": the step's unit or the work's (the commune reviews its schools' requests).
+    school = page(pe, "x_cv", filters=Filters(unit="T.X1.TH1"))
+    assert [(i["instance_id"], i["work_unit_name"]) for i in school.items] == [(str(world.th1), "Trường Tiểu học Một")]
+    assert page(pe, "x_cv", filters=Filters(unit="T.X1")).counts["all"] == 3  # its own steps, whoever's work
+    assert page(pe, "x_cv", filters=Filters(unit="T.THPT1")).items == []  # not below the commune
