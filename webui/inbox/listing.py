@@ -25,9 +25,8 @@ from engine import BadData, NotFound
 from webui.edge import act_as, rollback, work
 from webui.formatting import ZONE
 from webui.i18n import language
-from webui.inbox import forms
+from webui.inbox import forms, routes
 from webui.inbox.filters import read_filters
-from webui.inbox import routes
 from webui.inbox.routes import _me, bp
 from webui.inbox.xlsx import workbook_bytes
 from workflows.actions.bulk import ACTIONS, bulk
