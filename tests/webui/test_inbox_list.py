@@ -19,7 +19,7 @@ from engine import AuditEvent, HumanTask
 from engine.outbox import deliver_due
 from tests.fixtures.smtp import Server
 from tests.fixtures.webapp import csrf_token
-from tests.webui.test_inbox import as_user, post
+from tests.webui.test_inbox import as_user
 from tests.workflows.actions.test_tasks import act
 from tests.workflows.authz.world import open_task
 from workflows.actions.tasks import accept, request_extension
@@ -179,7 +179,8 @@ def test_the_export_is_the_pages_list_as_xlsx(web, pe, world):
     data = [r for r in rows[1:] if r and isinstance(r[0], int)]
     page_rows = re.findall(r'<td data-label="Hạn">(.*?)</td>\s*<td data-label="Việc"><a href="/tasks/[^"]+">([^<]+)</a>', html)
     assert len(data) == len(page_rows) == 3
-    for (n, due, late, name, *_rest), (page_due, page_name) in zip(data, page_rows, strict=True):
+    for number, ((n, due, late, name, *_rest), (page_due, page_name)) in enumerate(zip(data, page_rows, strict=True), start=1):
+        assert n == number  # in the page's order
         shown = f"{due:%d/%m/%Y %H:%M}" if isinstance(due, datetime) else due
         assert shown in htmllib.unescape(page_due) and name == htmllib.unescape(page_name)
         assert (late == "Quá hạn") == ("Quá hạn" in page_due)
