@@ -83,5 +83,17 @@ def test_tick_rows_with_the_keyboard_and_accept_them(page, world_server, pe, wor
     assert "Đã thực hiện 1 trên 1 việc đã chọn." in page.get_by_role("status").text_content()
     check_accessibility(page)
     shots(page, "inbox_bulk_result")
-    assert open_task(pe, world.th1, "thuc_hien") and first
+    work = open_task(pe, world.th1, "thuc_hien")
+    assert first and work
+    # A row whose step takes no "accept": refused, and the page says which and why.
+    page.get_by_role("link", name="Về hộp việc").click()
+    page.get_by_label("Chọn việc: Thực hiện và dự thảo báo cáo — Trường Tiểu học Một").check()
+    page.get_by_role("button", name="Tiếp nhận", exact=True).click()
+    page.wait_for_url(f"{world_server.url}/inbox/bulk")
+    assert "Đã thực hiện 0 trên 1 việc đã chọn." in page.get_by_role("status").text_content()
+    refused = page.locator("ul.bulk-refused li").text_content()
+    assert refused.startswith("Thực hiện và dự thảo báo cáo:") and "tiếp nhận" in refused
+    check_accessibility(page)
+    screenshot(page, "webui_inbox_bulk_refused")
+    assert open_task(pe, world.th1, "thuc_hien") == work
     assert problems == []
