@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from engine import BadData, NotFound
 from webui.edge import act_as, rollback, work
@@ -73,14 +75,14 @@ def export_xlsx() -> Response:
     rows = [{**item, "overdue": _overdue(item, uow.now)} for item in found.items]
     data = workbook_bytes(rows, truncated=found.truncated, now=uow.now)
     day = uow.now.astimezone(ZONE).strftime("%Y%m%d")
-    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="hop-viec-{day}.xlsx"'})
+    return FlaskResponse(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="hop-viec-{day}.xlsx"'})
 
 
 # --- saved filters -------------------------------------------------------------------------------
 
 
 @bp.post("/inbox/filters")
-def save_current_filters() -> Response | tuple[str, int]:
+def save_current_filters() -> Response:
     form = forms.SaveFilterForm(prefix="save")
     scope, _filters, query = read_filters(request.form)
     if not form.validate_on_submit():
