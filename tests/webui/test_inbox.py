@@ -240,3 +240,17 @@ def test_an_upload_over_the_cap_gets_the_413_page(web, pe, world, monkeypatch):
     assert response.status_code == 413 and "quá lớn" in response.get_data(as_text=True)
     with pe.read() as s:
         assert s.scalars(select(Report).where(Report.instance_id == world.th1)).all() == []
+
+
+def test_an_emails_link_to_an_instance_opens_the_persons_step_and_never_another_units(web, pe, world):
+    mine, theirs = open_task(pe, world.th1, "tiep_nhan"), open_task(pe, world.th2, "tiep_nhan")
+    with pe.read() as s:
+        mine_instance, theirs_instance = (s.get(HumanTask, t).instance_id for t in (mine, theirs))
+    client = as_user(web, "s1_cv")
+    response = client.get(f"/tasks?instance={mine_instance}")
+    assert response.status_code == 303 and response.location == f"/tasks/{mine}"
+    for link in (f"/tasks?instance={theirs_instance}", "/tasks?instance=not-a-uuid", "/tasks"):
+        response = client.get(link)
+        assert response.status_code == 303 and response.location == "/inbox", link
+    page = client.get("/inbox").get_data(as_text=True)
+    assert str(theirs) not in page

@@ -52,6 +52,7 @@ class Filters:
     status: str = "open"
     period: str | None = None
     unit: str | None = None  # a unit below (or equal to) the person's: the step's or the work's unit
+    instance_id: uuid.UUID | None = None  # one piece of work: where an email's link lands
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ def _filters(user: UserFacts, f: Filters, now: datetime, calendar: BusinessCalen
         where.append(HumanTask.plan_key == plan_key(f.plan_id))
     if f.period:
         where.append(HumanTask.period == f.period)
+    if f.instance_id is not None:
+        where.append(HumanTask.instance_id == f.instance_id)
     if f.unit:
         below = _units_below(user, f.unit)
         # The step's unit, or the work's: a commune reviewing its schools' reports picks a school.
