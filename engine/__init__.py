@@ -13,6 +13,7 @@ from engine.audit_anchor import (
     read_anchors,
 )
 from engine.bpmn import ProcessBundle, RoleCatalog
+from engine.bpmn_check import Checked, validate_bpmn
 from engine.bulk import (
     BulkResult,
     BulkStartFailed,
@@ -108,5 +109,5 @@ __all__ = [
     "WorkerHeartbeat", "Claimed", "DeliveryError", "PermanentDeliveryError", "TransientDeliveryError", "Transport",
     "TransportUnavailable", "anchor_line", "deliver_due", "failed_messages", "inbox", "register",
     # Moving running instances to another version of their process (the designer's migrate).
-    "InstanceVerdict", "MovePlan", "MoveResult", "Obstacle", "move_instances", "plan_move",
+    "Checked", "validate_bpmn", "InstanceVerdict", "MovePlan", "MoveResult", "Obstacle", "move_instances", "plan_move",
 ]  # fmt: skip
