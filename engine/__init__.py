@@ -13,6 +13,7 @@ from engine.audit_anchor import (
     read_anchors,
 )
 from engine.bpmn import ProcessBundle, RoleCatalog
+from engine.bpmn_check import Checked, validate_bpmn
 from engine.bulk import (
     BulkResult,
     BulkStartFailed,
@@ -86,6 +87,14 @@ from engine.queries import inbox
 from engine.sandbox import Sandbox
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
+from engine.version_move import (
+    InstanceVerdict,
+    MovePlan,
+    MoveResult,
+    Obstacle,
+    move_instances,
+    plan_move,
+)
 
 __all__ = [
     "Anchor", "Finding", "Publication", "default_anchor_path", "publish_head", "read_anchors", "resolve_incident",
@@ -99,4 +108,6 @@ __all__ = [
     # For the shells and the domain (they import nothing else of the engine: an import-linter contract).
     "WorkerHeartbeat", "Claimed", "DeliveryError", "PermanentDeliveryError", "TransientDeliveryError", "Transport",
     "TransportUnavailable", "anchor_line", "deliver_due", "failed_messages", "inbox", "register",
+    # Moving running instances to another version of their process (the designer's migrate).
+    "Checked", "validate_bpmn", "InstanceVerdict", "MovePlan", "MoveResult", "Obstacle", "move_instances", "plan_move",
 ]  # fmt: skip

@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DeployError
 from engine.forms import NO_FORM, Form
-from engine.gv import Extensions, read_extensions
+from engine.gv import Deadline, Escalation, Extensions, LaneRule, read_extensions
 from engine.messages import Problem
 from engine.sandbox import Sandbox
 from engine.timers_spiff import CLOCKED, parse_cycle
@@ -86,13 +86,18 @@ class RoleCatalog:
     the instance's own unit. The engine knows no roles of its own; the domain supplies them.
     """
 
-    def __init__(self, roles: Mapping[str, Iterable[str]], party_suffixes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, roles: Mapping[str, Iterable[str]], party_suffixes: Mapping[str, str] | None = None,
+        party_codes: Mapping[str, str | None] | None = None,
+    ) -> None:
         self._by_alias: dict[str, str] = {}
         for code, aliases in roles.items():
             for alias in (code, *aliases):
                 self._by_alias[_normalise(alias)] = code
         self.codes = tuple(roles)
         self._suffixes = {_normalise(suffix): variable for suffix, variable in (party_suffixes or {}).items()}
+        # A designer's ``gv:lane party="assigning"`` -> the variable (None: the instance's own unit).
+        self.party_codes: dict[str, str | None] = dict(party_codes or {})
 
     def _split(self, name: str) -> tuple[str, str | None]:
         normalised = _normalise(name)
@@ -114,7 +119,16 @@ class RoleCatalog:
     @property
     def party_variables(self) -> tuple[str, ...]:
         """The process variables that name a party's unit: routing, never written by a form."""
-        return tuple(dict.fromkeys(self._suffixes.values()))
+        return tuple(dict.fromkeys([*self._suffixes.values(), *(v for v in self.party_codes.values() if v)]))
+
+    def rule_for_lane(self, lane: Any, rules: Mapping[str, LaneRule]) -> tuple[str | None, str | None]:
+        """(role, party variable) of a lane: its ``gv:lane`` if it has one, else its name."""
+        rule = rules.get(lane.get("id"))
+        if rule is None:
+            name = lane.get("name")
+            return self.role_for_lane(name, lane.get("id")), self.party_for_lane(name)
+        role = rule.role if rule.role in self.codes else None
+        return role, self.party_codes.get(rule.party) if rule.party else None
 
 
 @dataclass
@@ -130,6 +144,8 @@ class ProcessBundle:
     parties: dict[str, str] = field(default_factory=dict)  # human task element id -> unit variable
     forms: dict[str, Form] = field(default_factory=dict)  # human task element id -> its gv:form
     conditions: dict[str, str] = field(default_factory=dict)  # sequence flow id -> condition expression
+    deadlines: dict[str, Deadline] = field(default_factory=dict)  # human task id -> its gv:deadline
+    escalations: dict[str, Escalation] = field(default_factory=dict)  # human task id -> its gv:escalation
 
     def form(self, element_id: str) -> Form:
         """The form of a human task; a task without one takes no data."""
@@ -169,8 +185,9 @@ def load_bpmn(
     ctx.problems += problems
     executable = _executable_processes(ctx)
     lanes = _lanes(root)
+    _check_lane_rules(ctx, extensions.lanes)
     for process in executable:
-        _check_human_tasks(ctx, process, lanes)
+        _check_human_tasks(ctx, process, lanes, extensions.lanes)
         _check_timers(ctx, process)
         _check_code(ctx, process)
         _check_gateways(ctx, process)
@@ -281,13 +298,26 @@ def _lane_of(el: Any, lanes: Mapping[str, Any]) -> Any:
     return None
 
 
-def _check_human_tasks(ctx: _Context, process: Any, lanes: Mapping[str, Any]) -> None:
+def _check_lane_rules(ctx: _Context, rules: Mapping[str, LaneRule]) -> None:
+    """A ``gv:lane`` names a role and a party the domain knows: said on the lane itself."""
+    for lane_id, rule in rules.items():
+        if rule.role not in ctx.roles.codes:
+            ctx.problem("bpmn_lane_rule_unknown", lane_id, what="vai trò", what_en="role", value=rule.role,
+                        known=", ".join(ctx.roles.codes))  # fmt: skip
+        if rule.party is not None and rule.party not in ctx.roles.party_codes:
+            ctx.problem("bpmn_lane_rule_unknown", lane_id, what="bên thực hiện", what_en="party", value=rule.party,
+                        known=", ".join(ctx.roles.party_codes))  # fmt: skip
+
+
+def _check_human_tasks(ctx: _Context, process: Any, lanes: Mapping[str, Any], rules: Mapping[str, LaneRule]) -> None:
     for el in _bpmn_elements(process):
         if local_name(el) not in HUMAN_TASKS:
             continue
         lane = _lane_of(el, lanes)
         if lane is None:
             ctx.problem("bpmn_user_task_no_lane", el)
+        elif lane.get("id") in rules:
+            continue  # its gv:lane is checked on the lane
         elif ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) is None:
             ctx.problem("bpmn_lane_unknown_role", el, lane=lane.get("name") or lane.get("id"),
                         roles=", ".join(ctx.roles.codes))  # fmt: skip
@@ -394,10 +424,12 @@ def _spiff_specs(
                 spec=spec,
                 subprocess_specs=subprocess_specs,
                 lanes={el_id: lane.get("name") or lane.get("id") for el_id, lane in lanes.items()},
-                roles={el_id: ctx.roles.role_for_lane(lane.get("name"), lane.get("id")) for el_id, lane in human.items()},  # type: ignore[misc]
-                parties={el_id: party for el_id, lane in human.items() if (party := ctx.roles.party_for_lane(lane.get("name")))},
+                roles={el_id: ctx.roles.rule_for_lane(lane, extensions.lanes)[0] for el_id, lane in human.items()},  # type: ignore[misc]
+                parties={el_id: party for el_id, lane in human.items() if (party := ctx.roles.rule_for_lane(lane, extensions.lanes)[1])},
                 forms={el_id: extensions.forms[el_id] for el_id in human if el_id in extensions.forms},
                 conditions=_conditions(process),
+                deadlines={el_id: extensions.deadlines[el_id] for el_id in human if el_id in extensions.deadlines},
+                escalations={el_id: extensions.escalations[el_id] for el_id in human if el_id in extensions.escalations},
             )
     except ValidationException as exc:
         raise DeployError([Problem("bpmn_parser_error", exc.id or None, {"detail": _first_line(exc)})]) from None

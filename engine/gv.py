@@ -2,8 +2,10 @@
 
 Namespace ``https://giaoviec.vn/schema/bpmn/1.0``, prefix ``gv``. Every ``gv`` element is read
 here, in one place: today ``gv:form`` (its ``gv:field`` children, see ``engine.forms``) on a
-userTask or manualTask; later issues add their elements (``gv:lane``, ``gv:deadline``,
-``gv:escalation``) as another entry of ``_READERS``. Other namespaces inside
+userTask or manualTask; ``gv:lane`` (role, party) on a lane; ``gv:deadline`` (a timeframe or N
+working days) and ``gv:escalation`` (reminders before, escalation after) on a userTask or
+manualTask — the attributes the designer's properties panel writes. Each is one entry of
+``_READERS``. Other namespaces inside
 ``extensionElements`` (a modeler's own) are left alone; a ``gv`` element this version does not
 know, or one in the wrong place, is refused with the id of the element it belongs to, so that a
 misspelt extension never silently does nothing.
@@ -44,7 +46,44 @@ register({
         "The gv:{tag} element belongs in the bpmn:extensionElements of {owners}.",
     ),
     "gv_repeated": ("Mỗi phần tử chỉ có một gv:{tag}.", "An element has at most one gv:{tag}."),
+    "gv_lane_no_role": (
+        "Làn (lane) có gv:lane nhưng chưa chọn vai trò.",
+        "The lane has a gv:lane but no role.",
+    ),
+    "gv_deadline_invalid": (
+        "Hạn xử lý không hợp lệ: {detail}.",
+        "The deadline rule is invalid: {detail}.",
+    ),
+    "gv_escalation_invalid": (
+        "Thiết lập đôn đốc, leo thang không hợp lệ: {detail}.",
+        "The escalation settings are invalid: {detail}.",
+    ),
 })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LaneRule:
+    """``gv:lane``: who works in a lane, set in the designer instead of spelt in the lane's name.
+    ``role`` a role code, ``party`` a party code (the role catalog checks both)."""
+
+    role: str
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """``gv:deadline``: a step's deadline rule, a timeframe ("Quý I") or N working days."""
+
+    timeframe: str | None = None
+    working_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """``gv:escalation``: reminders N days before the deadline, escalation M days after it."""
+
+    remind_before: tuple[int, ...] = ()
+    escalate_after: int | None = None
 
 
 @dataclass
@@ -52,6 +91,9 @@ class Extensions:
     """What the ``gv`` elements of a document say, by the id of the BPMN element they belong to."""
 
     forms: dict[str, Form] = field(default_factory=dict)
+    lanes: dict[str, LaneRule] = field(default_factory=dict)  # lane id -> its rule
+    deadlines: dict[str, Deadline] = field(default_factory=dict)  # human task id -> its rule
+    escalations: dict[str, Escalation] = field(default_factory=dict)  # human task id -> its rule
 
 
 @dataclass
@@ -75,7 +117,10 @@ def read_extensions(root: Any, *, human_tasks: Collection[str], party_variables:
     reserved |= {obj.get("id"): ("đối tượng dữ liệu", "a data object") for obj in root.iter(f"{{{BPMN_NS}}}dataObject") if obj.get("id")}
     reserved |= {name: ("biến chỉ định đơn vị của một bên", "a variable naming a party's unit") for name in party_variables}
     reading = _Reading(reserved)
-    placements = {"form": frozenset(human_tasks)}  # gv element -> the BPMN elements it may belong to
+    placements = {  # gv element -> the BPMN elements it may belong to
+        "form": frozenset(human_tasks), "lane": frozenset({"lane"}),
+        "deadline": frozenset(human_tasks), "escalation": frozenset(human_tasks),
+    }  # fmt: skip
     for element in root.iter(f"{{{GV_NS}}}*"):
         parent = element.getparent()
         if parent is not None and parent.tag.startswith(f"{{{GV_NS}}}"):
@@ -138,5 +183,69 @@ def _shown_attribute(name: str) -> str:
     return name if not name.startswith("{") else f"{{…}}{name.rsplit('}', 1)[1]}"
 
 
+def _once(reading: _Reading, found: dict[str, Any], owner: Any, tag: str) -> bool:
+    if owner.get("id") in found:
+        reading.problem("gv_repeated", owner, tag=tag)
+        return False
+    return True
+
+
+def _read_lane(reading: _Reading, owner: Any, element: Any) -> None:
+    # Role and party codes are the domain's: ``engine.bpmn`` checks them against the role catalog.
+    if not _once(reading, reading.found.lanes, owner, "lane"):
+        return
+    role = (element.get("role") or "").strip()
+    if not role:
+        reading.problem("gv_lane_no_role", owner)
+        return
+    reading.found.lanes[owner.get("id")] = LaneRule(role, (element.get("party") or "").strip() or None)
+
+
+MAX_WORKING_DAYS = 366
+
+
+def _days(text: str | None) -> int | None:
+    """A whole number of days, 1 to ``MAX_WORKING_DAYS``; None if absent; ValueError otherwise."""
+    if text is None or not text.strip():
+        return None
+    value = int(text.strip())  # ValueError for "5.5", "năm"
+    if not 0 < value <= MAX_WORKING_DAYS:
+        raise ValueError(text)
+    return value
+
+
+def _read_deadline(reading: _Reading, owner: Any, element: Any) -> None:
+    if not _once(reading, reading.found.deadlines, owner, "deadline"):
+        return
+    timeframe = (element.get("timeframe") or "").strip() or None
+    try:
+        days = _days(element.get("workingDays"))
+    except ValueError:
+        reading.problem("gv_deadline_invalid", owner, detail=f"workingDays phải là số nguyên từ 1 đến {MAX_WORKING_DAYS}")
+        return
+    if timeframe is not None and days is not None:
+        reading.problem("gv_deadline_invalid", owner, detail="chỉ một trong hai: timeframe hoặc workingDays")
+    elif timeframe is None and days is None:
+        reading.problem("gv_deadline_invalid", owner, detail="cần timeframe hoặc workingDays")
+    elif timeframe is not None and len(timeframe) > 200:
+        reading.problem("gv_deadline_invalid", owner, detail="timeframe dài quá 200 ký tự")
+    else:
+        reading.found.deadlines[owner.get("id")] = Deadline(timeframe, days)
+
+
+def _read_escalation(reading: _Reading, owner: Any, element: Any) -> None:
+    if not _once(reading, reading.found.escalations, owner, "escalation"):
+        return
+    try:
+        before = tuple(_days(part) for part in (element.get("remindBefore") or "").split(",") if part.strip())
+        after = _days(element.get("escalateAfter"))
+    except ValueError:
+        reading.problem("gv_escalation_invalid", owner, detail="remindBefore là các số ngày cách nhau bởi dấu phẩy (3,1); escalateAfter là một số ngày")
+        return
+    reading.found.escalations[owner.get("id")] = Escalation(tuple(d for d in before if d is not None), after)
+
+
 # gv element -> its reader (reading, the BPMN element it belongs to, the gv element).
-_READERS: dict[str, Callable[[_Reading, Any, Any], None]] = {"form": _read_form}
+_READERS: dict[str, Callable[[_Reading, Any, Any], None]] = {
+    "form": _read_form, "lane": _read_lane, "deadline": _read_deadline, "escalation": _read_escalation,
+}

@@ -74,6 +74,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Làn \"{lane}\" không ứng với vai trò nào (các vai trò: {roles}).",
         'The lane "{lane}" maps to no role (roles: {roles}).',
     ),
+    "bpmn_lane_rule_unknown": (
+        "Làn có {what} \"{value}\" không được hỗ trợ (chọn một trong: {known}).",
+        'The lane\'s {what_en} "{value}" is not supported (choose one of: {known}).',
+    ),
     "bpmn_timer_unparseable": (
         "Biểu thức hẹn giờ \"{expression}\" không hợp lệ: {detail}",
         'The timer expression "{expression}" is not valid: {detail}',

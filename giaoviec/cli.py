@@ -385,6 +385,7 @@ def _register_command_groups() -> None:
     from giaoviec.mail_sink_cli import mail_sink
     from giaoviec.org_cli import org
     from giaoviec.plan_cli import plan
+    from giaoviec.process_cli import process
     from giaoviec.serve_cli import serve
     from giaoviec.status_cli import status
     from giaoviec.task_cli import inbox_command, task
@@ -392,7 +393,7 @@ def _register_command_groups() -> None:
     from giaoviec.users_cli import users
     from giaoviec.worker_cli import mail_failures, worker
 
-    for group in (org, plan, timeframe, status, worker, mail_failures, mail_sink, serve, users, inbox_command, task, bench):
+    for group in (org, plan, timeframe, status, worker, mail_failures, mail_sink, serve, users, inbox_command, task, bench, process):
         main.add_command(group)
     plan.add_command(dispatch)
     plan.add_command(open_periods)

@@ -34,5 +34,15 @@ PARTY_SUFFIXES: dict[str, str] = {
 }
 
 
+# The designer's ``gv:lane party="…"`` (webui/assets/src/modeler/properties): the same parties.
+PARTY_CODES: dict[str, str | None] = {
+    "own": None,  # the instance's own unit
+    "assigning": "don_vi_giao",
+    "parent": "don_vi_cap_tren",
+    "lead": "don_vi_chu_tri",
+}
+
+
 def role_catalog() -> RoleCatalog:
-    return RoleCatalog({code: (ROLE_NAMES[code][0], *aliases) for code, aliases in LANE_ALIASES.items()}, PARTY_SUFFIXES)
+    return RoleCatalog({code: (ROLE_NAMES[code][0], *aliases) for code, aliases in LANE_ALIASES.items()}, PARTY_SUFFIXES,
+                       PARTY_CODES)  # fmt: skip

@@ -27,7 +27,8 @@ const BUNDLES = [
   { name: 'bpmn-modeler', js: 'src/modeler/index.js', css: 'src/modeler/index.css', global: 'GvBpmnModeler' },
   { name: 'bpmn-differ', js: 'src/differ/index.js', css: 'src/differ/index.css', global: 'GvBpmnDiffer' },
   { name: 'charts', js: 'src/charts/index.js', global: 'GvCharts' },
-  { name: 'htmx-csrf', js: 'src/htmx/csrf.js', ownCodeOnly: true }
+  { name: 'htmx-csrf', js: 'src/htmx/csrf.js', ownCodeOnly: true },
+  { name: 'designer', js: 'src/designer/index.js', ownCodeOnly: true }
 ];
 
 // Upstream's own minified files, copied unchanged (their hashes match the published ones).

@@ -44,7 +44,16 @@ class OrgAction(StrEnum):
     READ_AUDIT = "read_audit"
 
 
-Action = TaskAction | PlanAction | OrgAction
+class ProcessAction(StrEnum):
+    """The process designer's actions (deployed definitions are shared by every province)."""
+
+    READ = "read_processes"  # the versions, their diagrams and diffs
+    DESIGN = "design_process"  # validate a model in the designer
+    DEPLOY = "deploy_process"
+    MIGRATE = "migrate_instances"
+
+
+Action = TaskAction | PlanAction | OrgAction | ProcessAction
 
 LABELS: dict[str, tuple[str, str]] = {
     "view": ("xem", "view"),
@@ -71,5 +80,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "manage_users": ("quản lý người dùng", "manage users"),
     "configure": ("cấu hình hệ thống", "configure the system"),
     "read_audit": ("xem nhật ký kiểm toán", "read the audit trail"),
+    "read_processes": ("xem các quy trình và phiên bản", "read the processes and their versions"),
+    "design_process": ("thiết kế quy trình", "design a process"),
+    "deploy_process": ("triển khai quy trình", "deploy a process"),
+    "migrate_instances": ("chuyển hồ sơ sang phiên bản khác", "move instances to another version"),
 }
 

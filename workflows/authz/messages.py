@@ -73,6 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Bạn không có quyền {action}: chỉ thanh tra hoặc quản trị viên được xem.",
         "You may not {action_en}: only an inspector or an administrator may.",
     ),
+    "authz_not_process_staff": (
+        "Bạn không có quyền {action}: việc này dành cho lãnh đạo, chuyên viên của {unit} và các phòng, hoặc quản trị viên.",
+        "You may not {action_en}: this is for the leaders and officers of {unit} and its divisions, or an administrator.",
+    ),
     # Not security events: the request does not fit the state of what it names.
     "authz_step_has_no_action": (
         "Không thể {action} ở bước «{step}»; bước này có: {actions}.",

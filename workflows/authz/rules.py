@@ -30,6 +30,10 @@ Organisation:
   * delegate — a leader, for their own approvals only, to another active person of the province.
   * manage_units, manage_users, configure — an admin of the province.
   * read_audit — an inspector or admin of the province.
+Processes (the designer; deployed definitions serve every province):
+  * read_processes — a work role in the Sở or one of its phòng, an admin or an inspector.
+  * design_process, deploy_process, migrate_instances — a leader or officer of the Sở or one of
+    its phòng (department heads and their officers design), or an admin.
 Inspectors are refused every change ("authz_read_only"), admins every piece of work
 ("authz_admin_not_party").
 
@@ -46,7 +50,7 @@ from datetime import date, datetime
 from typing import Any
 
 from workflows.authz import messages as _messages  # noqa: F401  (registers the refusal messages)
-from workflows.authz.actions import LABELS, OrgAction, PlanAction, TaskAction
+from workflows.authz.actions import LABELS, OrgAction, PlanAction, ProcessAction, TaskAction
 from workflows.authz.model import (
     Decision,
     DelegationFacts,
@@ -307,6 +311,29 @@ def decide_org(user: UserFacts, action: OrgAction | str, unit: UnitFacts, day: d
     if "inspector" in user.roles:
         return _refuse(user, action, unit, "authz_read_only")
     return _refuse(user, action, unit, "authz_not_admin")
+
+
+# Processes ------------------------------------------------------------------------------------
+
+DESIGN_ROLES = frozenset({"leader", "officer"})
+
+
+def decide_process(user: UserFacts, action: ProcessAction | str, province: UnitFacts, day: date) -> Decision:
+    """May ``user`` read, design, deploy or migrate processes? ``province`` is the root unit
+    (the Sở) of the user's province: only its own staff and its phòng's design."""
+    action = ProcessAction(action)
+    if refused := _inactive(user, action, province):
+        return refused
+    staff = bool(unit_relations(user.unit, province) & PLAN_STAFF_RELATIONS)
+    if action == ProcessAction.READ:
+        if (staff and user.roles & WORK_ROLES) or user.roles & PROVINCE_READERS:
+            return Decision(action, user, province)
+        return _refuse(user, action, province, "authz_not_process_staff", unit=province.name)
+    if (staff and user.roles & DESIGN_ROLES) or "admin" in user.roles:
+        return Decision(action, user, province)
+    if "inspector" in user.roles:
+        return _refuse(user, action, province, "authz_read_only")
+    return _refuse(user, action, province, "authz_not_process_staff", unit=province.name)
 
 
 # Shared ---------------------------------------------------------------------------------------

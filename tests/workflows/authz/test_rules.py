@@ -24,13 +24,14 @@ from tests.workflows.authz.world import (
     pure_units,
     pure_user,
 )
-from workflows.authz.actions import LABELS, OrgAction, PlanAction, TaskAction
+from workflows.authz.actions import LABELS, OrgAction, PlanAction, ProcessAction, TaskAction
 from workflows.authz.messages import MESSAGES
 from workflows.authz.model import STATE_REFUSALS, DelegationFacts, NotAllowed, PlanFacts, Relation
 from workflows.authz.rules import (
     decide_delegation,
     decide_org,
     decide_plan,
+    decide_process,
     decide_reassign,
     decide_task,
     may_complete,
@@ -91,7 +92,7 @@ def test_every_refusal_message_is_registered_in_both_languages():
         assert code.startswith("authz_") and CATALOG[code] == (vi, en)
         if code not in STATE_REFUSALS:
             assert vi.startswith("Bạn không có quyền") and en.startswith("You may not"), code
-    assert set(LABELS) == {a.value for family in (TaskAction, PlanAction, OrgAction) for a in family}
+    assert set(LABELS) == {a.value for family in (TaskAction, PlanAction, OrgAction, ProcessAction) for a in family}
 
 
 def test_every_refusal_of_the_whole_world_renders_in_both_languages():
@@ -105,6 +106,7 @@ def test_every_refusal_of_the_whole_world_renders_in_both_languages():
         decisions += [decide_plan(person, a, pure_plan(p), DAY) for a in PlanAction for p in ("P1", "P2")]
         decisions += [decide_org(person, a, units[u], DAY) for a in OrgAction if a != "delegate" for u in ("T.X1", "Q")]
         decisions += [decide_delegation(person, person, user(other), DAY) for other in ("s2_cv", "q_ld", name)]
+        decisions += [decide_process(person, a, units["T"], DAY) for a in ProcessAction]
         for d in decisions:
             if not d.allowed:
                 assert d.message("vi") and d.message("en")
