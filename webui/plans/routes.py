@@ -73,6 +73,13 @@ def percent(rate: Any) -> str:
     return "" if rate is None else f"{Decimal(rate) * 100:.2f}".rstrip("0").rstrip(".") + " %"
 
 
+@bp.app_template_filter("count_vn")
+def count_vn(number: int) -> str:
+    """A whole number with its thousands grouped as the page's language does: 4.174 / 4,174."""
+    grouped = f"{number:,}"
+    return grouped.replace(",", ".") if language() == "vi" else grouped
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> Any:
     # The request was refused before its fields were read: say why, on the form, and start again.
@@ -249,6 +256,7 @@ def dispatch(plan_id: int) -> Any:
             return redirect(url_for(".show", plan_id=plan_id))
         found = actions.plan_page(uow, me, plan_id)
         return render_template("plans/dispatch.html", page=found, result=result, kinds=actions.kind_counts(result),
+                               schools_later=actions.COMMUNE_KIND in result.by_kind,
                                external=actions.unit_names(uow.session, result.external),
                                inactive=actions.unit_names(uow.session, result.inactive))  # fmt: skip
     try:

@@ -485,6 +485,9 @@ def unit_names(session: Session, codes: list[str]) -> list[str]:
     return [found.get(code, code) for code in codes]
 
 
+COMMUNE_KIND = UnitKind.COMMUNE.value  # a commune hands a task to its schools itself, later
+
+
 def kind_counts(result: DispatchResult) -> list[tuple[str, int]]:
     """How many instances each unit type gets, in the tree's order, with the kind's label."""
     counts = Counter(result.by_kind)
@@ -495,9 +498,9 @@ STATUS_LABELS = STATUSES
 
 
 __all__ = [
-    "EXTERNAL", "MAX_FILE_BYTES", "PENDING_SHOWN", "PHASE_LABELS", "ROLE_LABELS", "STATUS_LABELS", "ImportOptions",
-    "ImportPreview", "NotAllowed", "PendingUnit", "PlanPage", "PlanRow", "TaskLine", "UnitChoice", "accept_exception",
-    "acting_user", "check_import", "dispatch", "dry_run", "import_plan", "kind_counts", "map_unknown", "mapping_choices",
-    "mark_external", "may_import", "name_units", "plan_page", "plan_workbook", "preview_import", "province_of",
-    "read_plan_file", "recheck", "unit_names", "unknown_names", "visible_plans",
+    "COMMUNE_KIND", "EXTERNAL", "MAX_FILE_BYTES", "PENDING_SHOWN", "PHASE_LABELS", "ROLE_LABELS", "STATUS_LABELS",
+    "ImportOptions", "ImportPreview", "NotAllowed", "PendingUnit", "PlanPage", "PlanRow", "TaskLine", "UnitChoice",
+    "accept_exception", "acting_user", "check_import", "dispatch", "dry_run", "import_plan", "kind_counts", "map_unknown",
+    "mapping_choices", "mark_external", "may_import", "name_units", "plan_page", "plan_workbook", "preview_import",
+    "province_of", "read_plan_file", "recheck", "unit_names", "unknown_names", "visible_plans",
 ]  # fmt: skip
