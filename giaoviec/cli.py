@@ -281,72 +281,6 @@ def timers_fire(ctx: Context, now: Any, limit: int) -> None:
     click.echo(f"instances={result.instances} fired={result.fired} failed={result.failed}")
 
 
-# --- demo -----------------------------------------------------------------------------------
-
-LIBRARY = Path(__file__).resolve().parent.parent / "bpmn"
-
-
-def library_option(func: Any) -> Any:
-    return click.option("--library", type=click.Path(file_okay=False, path_type=Path), default=LIBRARY, show_default=True)(func)
-
-
-@main.group(invoke_without_command=True)
-@library_option
-@click.pass_context
-@handled
-def demo(click_ctx: click.Context, library: Path) -> None:
-    """Khởi tạo CSDL, tỉnh mẫu, thư viện quy trình, kế hoạch mẫu và một nhiệm vụ mẫu (chạy lại được).
-
-    'giaoviec demo load' làm như vậy, rồi đặt mật khẩu cho người dùng mẫu và in tài khoản thử."""
-    if click_ctx.invoked_subcommand is None:
-        load_demo(click_ctx.obj, library)
-
-
-def load_demo(ctx: Context, library: Path) -> None:
-    from workflows.org.demo import DemoShape, build_demo_province
-    from workflows.org.models import OrgUnit
-    from workflows.plans.demo import DEMO_PLAN_NUMBER, import_demo_plan
-
-    engine.upgrade(ctx.engine.db)
-    with ctx.engine.unit_of_work(ctx.actor) as uow:
-        if uow.session.scalars(select(OrgUnit).where(OrgUnit.code == DemoShape.code)).first() is None:
-            build_demo_province(uow)
-            click.echo("Tỉnh mẫu: đã tạo")
-        for path in sorted(library.glob("*.bpmn")):
-            for d in engine.deploy(uow, path.read_bytes(), source_name=path.name):
-                click.echo(f"{d.key} v{d.version}")
-        plan = import_demo_plan(uow, ctx.engine.clock.now().year)
-        click.echo(f"Kế hoạch mẫu {DEMO_PLAN_NUMBER}: #{plan.id}")
-    with ctx.engine.unit_of_work(ctx.actor) as uow:
-        instance = engine.start_instance(
-            uow, engine.StartInstance("giao_nhiem_vu", {"tieu_de": "Báo cáo chuyển đổi số quý I"}, unit_code="HP.X001.THCS01")
-        )
-    click.echo(f"Cơ sở dữ liệu: {ctx.engine.db.url.render_as_string(hide_password=True)}")
-    print_instance(ctx, instance.id, False)
-    click.echo("Thử tiếp / next: giaoviec inbox --as hp_x001_thcs01_cv ; giaoviec task accept TASK_ID --as hp_x001_thcs01_cv ; giaoviec plan show "
-               f"{plan.id} ; giaoviec audit verify")
-
-
-@demo.command("load")
-@library_option
-@click.pass_obj
-@handled
-def demo_load(ctx: Context, library: Path) -> None:
-    """Như 'giaoviec demo', rồi đặt mật khẩu cho người dùng mẫu và in một tài khoản thử mỗi vai trò.
-
-    Mật khẩu: GIAOVIEC_DEMO_PASSWORD, hoặc một mật khẩu ngẫu nhiên in ra một lần (lần chạy sau
-    giữ nguyên mật khẩu đã đặt)."""
-    from giaoviec.demo_logins import print_demo_logins, set_demo_password
-    from workflows.accounts.passwords import check_policy
-
-    chosen = os.environ.get("GIAOVIEC_DEMO_PASSWORD")
-    if chosen is not None:
-        check_policy(chosen, "")  # refuse a bad password before changing anything
-    load_demo(ctx, library)
-    how = set_demo_password(ctx, chosen)
-    print_demo_logins(ctx, how, os.environ.get("GIAOVIEC_BASE_URL", "http://127.0.0.1:5000"))
-
-
 # --- audit ----------------------------------------------------------------------------------
 
 
@@ -381,6 +315,7 @@ def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
 
 def _register_command_groups() -> None:
     from giaoviec.bench_cli import bench
+    from giaoviec.demo_cli import demo
     from giaoviec.dispatch_cli import dispatch, open_periods
     from giaoviec.mail_sink_cli import mail_sink
     from giaoviec.org_cli import org
@@ -393,7 +328,8 @@ def _register_command_groups() -> None:
     from giaoviec.users_cli import users
     from giaoviec.worker_cli import mail_failures, worker
 
-    for group in (org, plan, timeframe, status, worker, mail_failures, mail_sink, serve, users, inbox_command, task, bench, process):
+    for group in (demo, org, plan, timeframe, status, worker, mail_failures, mail_sink, serve, users, inbox_command, task, bench,
+                  process):
         main.add_command(group)
     plan.add_command(dispatch)
     plan.add_command(open_periods)

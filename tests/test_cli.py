@@ -117,10 +117,11 @@ def test_sqlite_default_is_a_wal_file_with_foreign_keys_in_the_instance_folder(t
         db.dispose()
 
 
-def test_demo_loads_a_province_the_library_and_the_plan_once(db_url):
+def test_demo_loads_a_province_the_library_and_the_dispatched_plan_once(db_url):
     first = run(db_url, "demo").stdout
-    assert "Tỉnh mẫu: đã tạo" in first and "giao_nhiem_vu v1" in first and "637/KH-SGDĐT: #1" in first
+    assert "Tỉnh mẫu: đã tạo" in first and "giao_nhiem_vu v1" in first and "637/KH-SGDĐT: #1, đã giao / dispatched: " in first
+    assert "HP.X001: giao nhiệm vụ" in first  # the demo school's commune hands a task on
     second = run(db_url, "demo").stdout
-    assert "Tỉnh mẫu" not in second and "637/KH-SGDĐT: #1" in second
+    assert "Tỉnh mẫu" not in second and "637/KH-SGDĐT: #1, đã giao / dispatched\n" in second and "HP.X001:" not in second
     tasks = json.loads(run(db_url, "tasks", "--unit", "HP.X001.THCS01", "--json").stdout)
-    assert len(tasks) == 2 and {t["element_id"] for t in tasks} == {"tiep_nhan"}
+    assert len(tasks) == 1 and {t["element_id"] for t in tasks} == {"tiep_nhan"}

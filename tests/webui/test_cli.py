@@ -13,15 +13,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
+from engine import Instance
 from giaoviec.cli import main
 from giaoviec.demo_logins import set_demo_password
 from giaoviec.shell import Context
-from tests.fixtures.webapp import login, web_config
+from tests.fixtures.webapp import csrf_token, login, web_config
 from tests.workflows.accounts.people import OFFICER, TINY
 from webui import create_app
 from workflows.accounts import demo_passwords_missing
+from workflows.actions.inbox import inbox
+from workflows.actions.people import user_named
 from workflows.org.demo import build_demo_province
+from workflows.org.models import User
+from workflows.plans.models import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 GIAOVIEC = str(Path(sys.executable).with_name("giaoviec"))
@@ -37,9 +43,9 @@ def run(db_url, *args, check=True, env=None, stdin=None):
     return result
 
 
-def test_demo_load_prints_one_login_per_role_that_works_at_once(db_url, pe):
+def test_demo_load_dispatches_the_plan_prints_one_login_per_role_that_works_and_runs_again(db_url, pe):
     out = run(db_url, "demo", "load").stdout
-    assert "giao_nhiem_vu v1" in out and "637/KH-SGDĐT" in out  # what `giaoviec demo` does
+    assert "giao_nhiem_vu v1" in out and "Kế hoạch mẫu 637/KH-SGDĐT: #1, đã giao / dispatched: " in out
     assert "Đăng nhập / log in: http://127.0.0.1:5000/login" in out
     password = re.search(r"\(shown once\): (\S+)", out).group(1)
     logins = re.findall(r"^  (Lãnh đạo|Chuyên viên|Văn thư|Quản trị|Thanh tra) +(\S+) +(.+?)  +(.+)$", out, re.M)
@@ -48,11 +54,31 @@ def test_demo_load_prints_one_login_per_role_that_works_at_once(db_url, pe):
         ("Quản trị", "hp_vp_qt"), ("Thanh tra", "hp_ttra_tt"),
     ]  # fmt: skip
     assert logins[0][2:] == ("Lãnh đạo Trường THCS Hồng Bàng 1", "Trường THCS Hồng Bàng 1")
+    with pe.read() as s:
+        made = (s.scalar(select(func.count()).select_from(Instance)), s.scalar(select(func.count()).select_from(User)))
+        assert s.scalars(select(Plan.status)).all() == ["dispatched"]
+
+    # Again: nothing fails, nothing is made twice, the password is kept (and not shown).
+    again = run(db_url, "demo", "load").stdout
+    assert "Tỉnh mẫu" not in again and "637/KH-SGDĐT: #1, đã giao / dispatched\n" in again and "(shown once)" not in again
+    with pe.read() as s:
+        assert (s.scalar(select(func.count()).select_from(Instance)), s.scalar(select(func.count()).select_from(User))) == made
+
     client = create_app(web_config(pe)).test_client()
     for _role, username, name, _unit in logins:
         assert login(client, username, password).status_code == 302, username
         assert name in client.get("/").get_data(as_text=True)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert login(client, logins[0][1], password + "x").status_code == 401
+
+    # The plan reached the demo school: its officer's inbox has the plan's task, on the page too.
+    officer = logins[1][1]
+    with pe.read() as s:
+        items = inbox(s, user_named(s, officer), pe.clock.now()).items
+    assert items and {i["step"] for i in items} == {"tiep_nhan"} and {i["plan_id"] for i in items} == {1}
+    assert login(client, officer, password).status_code == 302
+    page = client.get("/inbox")
+    assert page.status_code == 200 and "Tiếp nhận nhiệm vụ" in page.get_data(as_text=True)
 
 
 def test_the_demo_password_is_set_once_or_from_the_environment(pe):

@@ -9,6 +9,7 @@ import io
 import re
 from importlib import resources
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -66,7 +67,7 @@ def count(pe: ProcessEngine, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("path", ["/plans", "/plans/import", "/plans/1", "/plans/1/dispatch"])
+@pytest.mark.parametrize("path", ["/plans", "/plans/import", "/plans/1", "/plans/1/dispatch", "/plans/1/export.xlsx"])
 def test_every_plans_page_sends_an_anonymous_visitor_to_the_login(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -163,6 +164,14 @@ def test_a_school_officer_may_read_plans_but_not_import_or_dispatch_and_each_ref
     assert f'href="/plans/{plan_id}"' in listing and 'href="/plans/import"' not in listing
     page = text(client.get(f"/plans/{plan_id}"))
     assert "PHỤ LỤC 1" in page and "/dispatch" not in page and "recheck" not in page
+    # The export is the page's, over the school's own work (none yet): its scope says so.
+    exported = client.get(f"/plans/{plan_id}/export.xlsx")
+    assert exported.status_code == 200 and exported.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in exported.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(exported.data))
+    assert dict(book["Thông tin"].iter_rows(values_only=True))["Phạm vi số liệu"] == "Trường THCS Hồng Bàng và các đơn vị trực thuộc"
+    assert book["Tiến độ"].max_row == 31 and book["Chưa nộp"].max_row == 1  # 30 tasks; nobody owes anything yet
+    assert client.get("/plans/999/export.xlsx").status_code == 404
 
     refused = client.get("/plans/import")
     assert refused.status_code == 403

@@ -1,5 +1,6 @@
 """``/plans``, ``/plans/import`` (upload → dry run → map names, recheck → save), ``/plans/<id>``
-(tasks, progress, recheck) and ``/plans/<id>/dispatch`` (the preview, then the dispatch).
+(tasks, progress, the units not submitted, recheck), ``/plans/<id>/export.xlsx`` (that page as a
+workbook) and ``/plans/<id>/dispatch`` (the preview, then the dispatch).
 
 Every view asks the action layer (``workflows.actions.plans``), which decides who may do what and
 records refusals; a refusal is answered 403 and committed with the request, record included.
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -50,11 +52,11 @@ def _refused(exc: actions.NotAllowed) -> Response:
 
 
 @bp.app_template_filter("day_vn")
-def day_vn(iso: str | None) -> str:
-    """An ISO instant or day of a stored schedule as dd/mm/yyyy (Hà Nội time)."""
+def day_vn(iso: str | datetime | None) -> str:
+    """An instant, or an ISO instant or day of a stored schedule, as dd/mm/yyyy (Hà Nội time)."""
     if not iso:
         return ""
-    value = datetime.fromisoformat(iso)
+    value = iso if isinstance(iso, datetime) else datetime.fromisoformat(iso)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(ZONE)
     return value.strftime("%d/%m/%Y")
@@ -69,6 +71,13 @@ def plan_status(code: str) -> str:
 def percent(rate: Any) -> str:
     # The rates are cut to four decimals as the government reports them (98.62 %): shown exactly.
     return "" if rate is None else f"{Decimal(rate) * 100:.2f}".rstrip("0").rstrip(".") + " %"
+
+
+@bp.app_template_filter("count_vn")
+def count_vn(number: int) -> str:
+    """A whole number with its thousands grouped as the page's language does: 4.174 / 4,174."""
+    grouped = f"{number:,}"
+    return grouped.replace(",", ".") if language() == "vi" else grouped
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -210,7 +219,17 @@ def show(plan_id: int) -> str:
     unknown = actions.unknown_names(uow.session, plan_id) if "map_unknown" in found.actions else []
     choices = actions.mapping_choices(uow.session, me) if unknown else []
     return render_template("plans/show.html", page=found, statuses=actions.STATUS_LABELS, unknown=unknown, choices=choices,
-                           external=actions.EXTERNAL)  # fmt: skip
+                           external=actions.EXTERNAL, roles=actions.ROLE_LABELS, phases=actions.PHASE_LABELS)  # fmt: skip
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/plans/<int:plan_id>/export.xlsx")
+def export(plan_id: int) -> Response:
+    uow, me = _me()
+    name, data = actions.plan_workbook(uow, me, plan_id)
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.post("/plans/<int:plan_id>/recheck")
@@ -237,6 +256,7 @@ def dispatch(plan_id: int) -> Any:
             return redirect(url_for(".show", plan_id=plan_id))
         found = actions.plan_page(uow, me, plan_id)
         return render_template("plans/dispatch.html", page=found, result=result, kinds=actions.kind_counts(result),
+                               schools_later=actions.COMMUNE_KIND in result.by_kind,
                                external=actions.unit_names(uow.session, result.external),
                                inactive=actions.unit_names(uow.session, result.inactive))  # fmt: skip
     try:

@@ -16,8 +16,9 @@ credentials, which no rule can restrain, and its ``--actor`` is what the audit t
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,7 +33,7 @@ from workflows.authz.model import Decision, NotAllowed, PlanFacts, UserFacts
 from workflows.authz.refusals import record_refusal
 from workflows.authz.rules import day_of, decide_plan
 from workflows.cascade.amend import Amendment, AmendResult, amend_task
-from workflows.cascade.dispatch import DispatchResult, plan_dispatch
+from workflows.cascade.dispatch import DispatchResult, plan_dispatch, regime_periods
 from workflows.names import clean_name, column_length
 from workflows.org import commands as org
 from workflows.org.kinds import LABELS as KIND_LABELS
@@ -51,8 +52,16 @@ from workflows.plans.importing import (
     store_plan,
 )
 from workflows.plans.models import Plan, PlanTask
+from workflows.reports.export import ProgressRow, ProgressWorkbook, plan_progress_xlsx
 from workflows.timeframes import TimeframeRefused, parse_timeframe
 from workflows.tracking.models import Tracking
+from workflows.tracking.pending import (
+    PHASE_LABELS,
+    ROLE_LABELS,
+    PendingUnit,
+    not_submitted,
+    not_submitted_counts,
+)
 from workflows.tracking.status import STATUSES, StatusSummary, by_group
 
 MAX_FILE_BYTES = Limits().max_file_bytes
@@ -373,6 +382,12 @@ class TaskLine:
     exception: str | None
     dispatchable: bool
     progress: StatusSummary | None = None
+    pending: list[PendingUnit] = field(default_factory=list)  # the first ones, soonest deadline first
+    pending_count: int = 0  # all of them
+
+    @property
+    def pending_more(self) -> int:
+        return self.pending_count - len(self.pending)
 
 
 @dataclass
@@ -382,6 +397,7 @@ class PlanPage:
     tasks: list[TaskLine]
     actions: set[str] = field(default_factory=set)
     scope: str = ""  # whose work the progress counts: the province, or the person's unit and below
+    period_labels: dict[str, str] = field(default_factory=dict)  # "2026-Q1" → "Quý I/2026"
 
     @property
     def unclear(self) -> int:
@@ -395,11 +411,22 @@ class PlanPage:
                 total.merge(line.progress)
         return total
 
+    @property
+    def pending_count(self) -> int:
+        return sum(t.pending_count for t in self.tasks)
 
-def plan_page(uow: UnitOfWork, user: User, plan_id: int) -> PlanPage:
-    """A plan with its tasks and, per task, the tracking module's statuses and on-time rate over
-    the work the person may read (the whole province for the issuing unit and its phòng,
-    inspectors and administrators; their own unit and below for everyone else)."""
+    def period_label(self, key: str | None) -> str:
+        return self.period_labels.get(key or "", key or "")
+
+
+PENDING_SHOWN = 20  # units not submitted listed per task on the page; the export lists them all
+
+
+def plan_page(uow: UnitOfWork, user: User, plan_id: int, *, pending_shown: int | None = PENDING_SHOWN) -> PlanPage:
+    """A plan with its tasks and, per task, the tracking module's statuses and on-time rate and the
+    units that have not submitted (``workflows.tracking.pending``), over the work the person may
+    read: the whole province for the issuing unit and its phòng, inspectors and administrators;
+    their own unit and below for everyone else. ``pending_shown=None`` lists every such unit."""
     session, now = uow.session, uow.now
     plan = _plan(session, plan_id)
     facts_plan = load_plan(session, plan_id)
@@ -410,21 +437,55 @@ def plan_page(uow: UnitOfWork, user: User, plan_id: int) -> PlanPage:
     whole = bool(actions) or bool(facts.roles & {"inspector", "admin"})
     unit = None if whole else session.get(OrgUnit, user.unit_id)
     progress = by_group(session, now, Tracking.task_key, plan_id=plan.id, unit=unit)
+    pending: dict[str, list[PendingUnit]] = {}
+    for row in not_submitted(session, now, plan_id=plan.id, unit=unit, per_task=pending_shown):
+        pending.setdefault(row.task_key, []).append(row)
+    pending_counts = not_submitted_counts(session, plan_id=plan.id, unit=unit)
     tasks = session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id).order_by(PlanTask.position)).all()
     issuer = session.get(OrgUnit, plan.issuer_unit_id)
     lines = [
         TaskLine(t.stt, t.section_code, t.content, t.deliverable, t.lead_text, t.coordinators_text, t.timeframe_text,
                  (t.schedule or {}).get("periods", []), list(t.problems), t.exception_reason, dispatchable(t),
-                 progress.get(t.stt))  # fmt: skip
+                 progress.get(t.stt), pending.get(t.stt, []), pending_counts.get(t.stt, 0))  # fmt: skip
         for t in tasks
     ]
-    return PlanPage(plan, issuer.name if issuer else "", lines, actions, "" if unit is None else unit.name)
+    return PlanPage(plan, issuer.name if issuer else "", lines, actions, "" if unit is None else unit.name, _period_labels(plan, tasks))
+
+
+def _period_labels(plan: Plan, tasks: Sequence[PlanTask]) -> dict[str, str]:
+    """How people name the periods the plan's tasks and reporting regime were read as."""
+    labels: dict[str, str] = {}
+    try:
+        regime = regime_periods(plan)
+    except InvalidState:
+        regime = []  # an unreadable regime is refused at dispatch; keys are shown as they are
+    for period in [*regime, *(p for t in tasks for p in (t.schedule or {}).get("periods", []))]:
+        if period.get("key") and period.get("label"):
+            labels[period["key"]] = period["label"]
+    return labels
+
+
+def plan_workbook(uow: UnitOfWork, user: User, plan_id: int) -> tuple[str, bytes]:
+    """The plan page as an XLSX workbook (progress per task, and every unit not submitted), over
+    the same work the person's page shows; returns a file name and the bytes."""
+    found = plan_page(uow, user, plan_id, pending_shown=None)
+    plan = found.plan
+    tasks = [ProgressRow(f"{t.section}.{t.stt}" if t.section else t.stt, t.stt, t.content, t.lead_text or "", t.timeframe or "",
+                         t.progress, t.pending_count) for t in found.tasks]  # fmt: skip
+    pending = [(row, found.period_label(row.period)) for t in found.tasks for row in t.pending]
+    data = plan_progress_xlsx(ProgressWorkbook(plan.number, plan.title, plan.year, found.issuer, found.scope, uow.now, tasks, pending))
+    # "637/KH-SGDĐT" → tien-do-637-KH-SGDĐT.xlsx (the web layer adds an ASCII fallback name)
+    stem = re.sub(r"[^\w-]+", "-", plan.number or "").strip("-") or f"ke-hoach-{plan.id}"
+    return f"tien-do-{stem}.xlsx", data
 
 
 def unit_names(session: Session, codes: list[str]) -> list[str]:
     """The names of the units with these codes, in that order (a code no unit has, as it is)."""
     found = dict(session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all()) if codes else {}  # type: ignore[arg-type]
     return [found.get(code, code) for code in codes]
+
+
+COMMUNE_KIND = UnitKind.COMMUNE.value  # a commune hands a task to its schools itself, later
 
 
 def kind_counts(result: DispatchResult) -> list[tuple[str, int]]:
@@ -437,9 +498,9 @@ STATUS_LABELS = STATUSES
 
 
 __all__ = [
-    "EXTERNAL", "MAX_FILE_BYTES", "STATUS_LABELS", "ImportOptions", "ImportPreview", "NotAllowed", "PlanPage",
-    "PlanRow", "TaskLine", "UnitChoice", "accept_exception", "acting_user", "check_import", "dispatch", "dry_run",
-    "import_plan", "kind_counts", "map_unknown", "mapping_choices", "mark_external", "may_import", "name_units",
-    "plan_page", "preview_import", "province_of", "read_plan_file", "recheck", "unit_names", "unknown_names",
-    "visible_plans",
+    "COMMUNE_KIND", "EXTERNAL", "MAX_FILE_BYTES", "PENDING_SHOWN", "PHASE_LABELS", "ROLE_LABELS", "STATUS_LABELS",
+    "ImportOptions", "ImportPreview", "NotAllowed", "PendingUnit", "PlanPage", "PlanRow", "TaskLine", "UnitChoice",
+    "accept_exception", "acting_user", "check_import", "dispatch", "dry_run", "import_plan", "kind_counts", "map_unknown",
+    "mapping_choices", "mark_external", "may_import", "name_units", "plan_page", "plan_workbook", "preview_import",
+    "province_of", "read_plan_file", "recheck", "unit_names", "unknown_names", "visible_plans",
 ]  # fmt: skip
