@@ -21,14 +21,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from engine import ConflictError, InvalidState, NotFound
+from engine import BadData, ConflictError, InvalidState, NotFound
 from webui.edge import act_as, rollback, work
 from webui.errors.handlers import page
 from webui.formatting import datetime_vn
 from webui.i18n import language
-from webui.inbox import forms
+from webui.inbox import forms, task_views
 from workflows.actions import tasks
-from workflows.actions.detail import task_detail
+from workflows.actions.detail import task_detail, task_diagram
 from workflows.actions.inbox import SCOPES, Filters
 from workflows.actions.inbox import inbox as inbox_page
 from workflows.actions.people import user_named
@@ -124,6 +124,22 @@ def task(task_id: str) -> str | Response:
     return _render_task(_task_uuid(task_id))
 
 
+@bp.get("/tasks/<task_id>/diagram.bpmn")
+def diagram(task_id: str) -> Response:
+    """The BPMN of the task's process version, for the page's diagram (fetched by the viewer
+    bundle); on the task's own terms: 404, recorded, for whoever may not see the task."""
+    uow = work()
+    try:
+        found = task_diagram(uow.session, _me(), _task_uuid(task_id), uow.now)
+    except NotAllowed as refused:
+        _record(refused)
+        return _not_found()
+    # As text, never as markup: opened directly, the XML is shown or saved, not rendered (nosniff).
+    response = Response(found.xml, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'inline; filename="{found.process}-v{found.version}.bpmn"'
+    return response
+
+
 def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = None, status: int = 200,
                  notice: str | None = None) -> Any:  # fmt: skip
     uow, me = work(), _me()
@@ -133,6 +149,7 @@ def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = No
         _record(refused)
         return _not_found()  # not confirming that another unit's task exists
     action_forms = _forms(detail, bound)
+    report_fields = task_views.report_fields(detail, typed=bound is not None and bound[0] == "report")
     overdue = (
         detail["status"] == "open"
         and bool(detail["due"])
@@ -140,7 +157,7 @@ def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = No
     )
     unit_name = _unit_names({detail["unit"]} if detail["unit"] else set()).get(detail["unit"])
     html = render_template("inbox/task.html", task=detail, forms=action_forms, notice=notice, overdue=overdue,
-                           unit_name=unit_name)  # fmt: skip
+                           unit_name=unit_name, report_fields=report_fields)  # fmt: skip
     return html if status == 200 else (html, status)
 
 
@@ -153,7 +170,10 @@ def _forms(detail: dict[str, Any], bound: tuple[str, FlaskForm] | None) -> dict[
     )
     result: dict[str, FlaskForm] = {}
     if detail["step"] in REPORT_STEPS and allowed & {"save_draft", "submit"}:
-        result["report"] = forms.ReportForm(prefix="report", formdata=None)
+        # The newest version's texts to start from: a returned report is corrected, not retyped.
+        newest = detail["reports"][-1] if detail["reports"] else {}
+        result["report"] = forms.ReportForm(prefix="report", formdata=None,
+                                            data={k: newest.get(k, "") for k in ("ket_qua", "kho_khan", "kien_nghi")})  # fmt: skip
     for action, form_class in FORM_OF.items():
         if action in allowed and not (action == "submit" and "report" in result):
             result[action] = form_class(prefix=action, formdata=None)
@@ -186,7 +206,13 @@ def act(task_id: str, action: str) -> Any:
         rollback(ValueError("invalid form"))
         return _render_task(tid, bound=(key, form), status=400)
     try:
-        _do(action, me, tid, form)
+        _do(action, me, tid, form, detail)
+    except BadData as bad:  # the domain's checks of a report (a figure, a file): shown on the form
+        if not report:
+            raise
+        rollback(bad)
+        act_as(current_user.profile.username)
+        return _render_task(tid, bound=(key, form), status=400, notice=bad.message(language()))
     except NotAllowed as refused:
         message = refused.message(language())
         _record(refused)
@@ -203,7 +229,7 @@ def act(task_id: str, action: str) -> Any:
     return redirect(url_for("inbox.task", task_id=task_id), code=303)
 
 
-def _do(action: str, me: User, tid: uuid.UUID, form: Any) -> None:
+def _do(action: str, me: User, tid: uuid.UUID, form: Any, detail: dict[str, Any]) -> None:
     uow = work()
     comment = getattr(form, "comment", None)
     text = comment.data if comment is not None else None
@@ -213,7 +239,9 @@ def _do(action: str, me: User, tid: uuid.UUID, form: Any) -> None:
             form.ket_qua.data or "",
             form.kho_khan.data or "",
             form.kien_nghi.data or "",
+            chi_so=task_views.typed_figures(detail),
             files=files,
+            kept=task_views.kept_files(detail),
         )
         (tasks.save_draft if action == "save_draft" else tasks.submit)(uow, me, tid, draft)
     elif action == "accept":
