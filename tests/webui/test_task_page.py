@@ -71,7 +71,7 @@ def test_the_diagram_is_the_instances_process_with_the_open_step_for_those_who_s
     reviewer = as_user(web, "x_cv")
     html = reviewer.get(f"/tasks/{review}").get_data(as_text=True)
     assert f'data-src="/tasks/{review}/diagram.bpmn"' in html and 'data-highlight="tham_dinh_bao_cao"' in html
-    assert "/static/vendor/bpmn-viewer.js" in html and "giao_nhiem_vu, phiên bản 1" in html
+    assert "/static/vendor/bpmn-viewer.js" in html and "(giao_nhiem_vu), phiên bản 1" in html and "Bước đang mở (viền xanh): Thẩm định báo cáo." in html
     response = reviewer.get(f"/tasks/{review}/diagram.bpmn")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.headers["X-Content-Type-Options"] == "nosniff"

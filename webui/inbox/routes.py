@@ -36,12 +36,13 @@ from workflows.authz.model import NotAllowed
 from workflows.authz.refusals import record_refusal
 from workflows.org.models import User
 from workflows.org.queries import find_unit
+from workflows.process_contract import WARD_DRAFT
 
 bp = Blueprint("inbox", __name__)
 
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one report's files together, as sent
-REPORT_STEPS = ("thuc_hien", "tong_hop_bao_cao")  # the steps whose "submit" sends a report
+REPORT_STEPS = ("thuc_hien", WARD_DRAFT)  # the steps whose "submit" sends a report
 # What each action needs from its form; the order is the page's order of forms.
 FORM_OF: dict[str, type[FlaskForm]] = {
     "accept": FlaskForm, "submit": FlaskForm, "approve": forms.CommentForm, "return": forms.RequiredCommentForm,
@@ -171,7 +172,7 @@ def _forms(detail: dict[str, Any], bound: tuple[str, FlaskForm] | None) -> dict[
     result: dict[str, FlaskForm] = {}
     if detail["step"] in REPORT_STEPS and allowed & {"save_draft", "submit"}:
         # The newest version's texts to start from: a returned report is corrected, not retyped.
-        newest = detail["reports"][-1] if detail["reports"] else {}
+        newest = task_views.own_newest(detail) or {}
         result["report"] = forms.ReportForm(prefix="report", formdata=None,
                                             data={k: newest.get(k, "") for k in ("ket_qua", "kho_khan", "kien_nghi")})  # fmt: skip
     for action, form_class in FORM_OF.items():
@@ -243,7 +244,10 @@ def _do(action: str, me: User, tid: uuid.UUID, form: Any, detail: dict[str, Any]
             files=files,
             kept=task_views.kept_files(detail),
         )
-        (tasks.save_draft if action == "save_draft" else tasks.submit)(uow, me, tid, draft)
+        if action == "submit" and detail["step"] == WARD_DRAFT and _blank(draft):
+            tasks.submit(uow, me, tid)  # a commune's blank report: consolidated from its schools'
+        else:
+            (tasks.save_draft if action == "save_draft" else tasks.submit)(uow, me, tid, draft)
     elif action == "accept":
         tasks.accept(uow, me, tid)
     elif action == "submit":
@@ -264,6 +268,11 @@ def _do(action: str, me: User, tid: uuid.UUID, form: Any, detail: dict[str, Any]
         tasks.comment(uow, me, tid, text or "")
     elif action == "reassign":
         tasks.reassign(uow, me, tid, form.to.data)
+
+
+def _blank(draft: tasks.Draft) -> bool:
+    texts = (draft.ket_qua, draft.kho_khan, draft.kien_nghi)
+    return not (any(t.strip() for t in texts) or draft.chi_so or draft.files or draft.kept)
 
 
 def _record(refused: NotAllowed, action: str | None = None) -> None:
@@ -291,6 +300,8 @@ EVENTS = {
     "action_refused": _l("Bị từ chối"), "report_version_created": _l("Lưu phiên bản báo cáo"),
     "report_signed": _l("Ký duyệt báo cáo"), "deadline_moved": _l("Đổi hạn"), "overdue_marked": _l("Ghi nhận quá hạn"),
     "indicator_figure_reported": _l("Báo cáo số liệu chỉ tiêu"), "incident_raised": _l("Sự cố"),
+    "report_submitted": _l("Báo cáo đã gửi"), "report_returned": _l("Báo cáo bị trả lại"),
+    "report_approved": _l("Báo cáo được duyệt"),
 }  # fmt: skip
 
 

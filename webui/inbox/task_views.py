@@ -33,9 +33,18 @@ def typed_figures(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return figures
 
 
+def own_newest(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest version to start the form from, unless it was consolidated from the schools':
+    sent back as typed, it would become the commune's own report (its sums then counted twice);
+    a blank form consolidates again."""
+    newest = detail["reports"][-1] if detail.get("reports") else None
+    return newest if newest is not None and not newest["consolidated"] else None
+
+
 def kept_files(detail: dict[str, Any]) -> list[str]:
     """The files of the newest version the person kept (ticked), by sha256."""
-    offered = {f["sha256"] for f in (detail["reports"][-1]["files"] if detail.get("reports") else [])}
+    newest = own_newest(detail)
+    offered = {f["sha256"] for f in (newest["files"] if newest else [])}
     return [sha for sha in request.form.getlist(KEEP) if sha in offered]
 
 
@@ -43,7 +52,7 @@ def report_fields(detail: dict[str, Any], *, typed: bool) -> dict[str, Any]:
     """What the template needs beyond the WTForms fields: a row per indicator with its values
     (as typed when the form comes back with an error, else the newest version's) and the newest
     version's files with whether each is kept."""
-    newest = detail["reports"][-1] if detail.get("reports") else None
+    newest = own_newest(detail)
     reported = {f["indicator_id"]: f for f in (newest["figures"] if newest else [])}
     rows = []
     for indicator in detail.get("indicators", []):

@@ -33,6 +33,7 @@ from workflows.reports.versions import history
 from workflows.tracking.models import Tracking
 
 HISTORY_LIMIT = 200
+REFUSED = "action_refused"
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,16 @@ def task_detail(session: Session, user: User, task_id: uuid.UUID, now: datetime)
         "six_clear": _six_clear(plan_task) if plan_task is not None else None,
         "reports": [_version(r, reports[n - 1] if n else None, names) for n, r in enumerate(reports)],
         "indicators": indicators,
-        "diagram": {"process": definition.key, "version": definition.version,
-                    "current": list(_current_steps(session, task.instance_id))} if definition is not None else None,
+        "diagram": {"process": definition.key, "version": definition.version, "name": definition.name,
+                    "current": list(_current_steps(session, task.instance_id)),
+                    "current_names": _current_names(session, task.instance_id)} if definition is not None else None,
         "comments": [{"at": _iso(e.occurred_at), "by": e.actor, "on_behalf_of": e.on_behalf_of, "text": e.data["comment"],
                       "action": e.data.get("action")}
                      for e in events if e.event == EVENT and e.data.get("comment")],
+        # Refusals are security events, for inspectors' audit search: a school need not read that
+        # someone else tried its task (and the list stays the task's own story).
         "history": [{"at": _iso(e.occurred_at), "event": e.event, "by": e.actor, "on_behalf_of": e.on_behalf_of,
-                     "subject": e.subject} for e in events],
+                     "subject": e.subject} for e in events if e.event != REFUSED],
         "allowed_actions": allowed_actions(facts, task, day),
     }  # fmt: skip
 
@@ -130,6 +134,11 @@ def _current_steps(session: Session, instance_id: uuid.UUID) -> tuple[str, ...]:
     """The element ids of the instance's open human tasks (what the diagram highlights)."""
     return tuple(sorted(set(session.scalars(select(HumanTask.element_id).where(
         HumanTask.instance_id == instance_id, HumanTask.status == "open")))))  # fmt: skip
+
+
+def _current_names(session: Session, instance_id: uuid.UUID) -> list[str]:
+    return sorted(set(session.scalars(select(HumanTask.name).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == "open"))))  # fmt: skip
 
 
 def _six_clear(t: PlanTask) -> dict[str, Any]:
