@@ -23,7 +23,8 @@ from sqlalchemy import select
 from engine import AuditEvent, HumanTask, Instance
 from tests.fixtures.browser import screenshot
 from tests.fixtures.webapp import check_accessibility
-from tests.webui.test_browser import log_in
+from tests.webui.test_browser import PHONE, log_in
+from tests.webui.test_task_page import add_indicator
 from tests.workflows.actions.test_tasks import act as act_as_person
 from tests.workflows.authz.world import open_task
 from workflows.actions import tasks
@@ -41,6 +42,7 @@ def test_the_cascade_across_roles_with_a_stranger_refused_at_every_step(browser,
 
 
 def run_cascade(people, server, pe, world, tmp_path):
+    add_indicator(pe, world.plans["P1"], "Tỷ lệ lớp tổ chức học tập trải nghiệm")
     stranger = people.page(STRANGER)
     refused = Refusals(pe, stranger, server)
 
@@ -56,16 +58,19 @@ def run_cascade(people, server, pe, world, tmp_path):
     officer.get_by_role("button", name="Tiếp nhận").click()
     assert_saved(officer, "Tiếp nhận")
 
-    # 2. … writes the report and sends it with a file.
+    # 2. … writes the report with the plan's indicator figure and sends it with a file.
     work = open_task(pe, world.th1, "thuc_hien")
     refused.check(work, "submit")
     officer.goto(f"{server.url}/tasks/{work}")
     officer.get_by_label("Kết quả thực hiện").fill("Đã tổ chức 10/12 lớp học tập trải nghiệm.")
     officer.get_by_label("Khó khăn, vướng mắc").fill("Thiếu máy chiếu ở 2 phòng.")
+    officer.get_by_label("Tử số: 1. Tỷ lệ lớp tổ chức học tập trải nghiệm").fill("10")
+    officer.get_by_label("Mẫu số: 1. Tỷ lệ lớp tổ chức học tập trải nghiệm").fill("12")
     attachment = tmp_path / "bien_ban.txt"
     attachment.write_text("Biên bản họp tổ chuyên môn\n", encoding="utf-8")
     officer.get_by_label("Tệp đính kèm").set_input_files(str(attachment))
     shot(officer, "02_school_writes_report")
+    on_a_phone(officer, "02_school_writes_report_phone")
     officer.get_by_role("button", name="Gửi báo cáo").click()
     assert_saved(officer, "Gửi")
 
@@ -98,6 +103,7 @@ def run_cascade(people, server, pe, world, tmp_path):
     text = officer.get_by_label("Kết quả thực hiện")
     assert text.input_value() == "Đã tổ chức 10/12 lớp học tập trải nghiệm."  # to correct, not retype
     text.fill("Đã tổ chức 12/12 lớp học tập trải nghiệm.")
+    officer.get_by_label("Tử số: 1. Tỷ lệ lớp tổ chức học tập trải nghiệm").fill("12")
     assert officer.get_by_label("bien_ban.txt").is_checked()
     shot(officer, "04_school_corrects_report")
     officer.get_by_role("button", name="Gửi báo cáo").click()
@@ -112,6 +118,7 @@ def run_cascade(people, server, pe, world, tmp_path):
     ward.locator("#report-v2 summary").click()
     diff = ward.locator("#report-v2 .report-diff")
     assert diff.locator("del").first.text_content() == "10/12" and diff.locator("ins").first.text_content() == "12/12"
+    assert "Chỉ tiêu 1: 10/12 → 12/12" in " ".join(diff.text_content().split())
     shot(ward, "05_ward_reads_the_changes")
     decide(ward, server, check, "Duyệt", "Đạt.", exact=True, go=False)
     ward_leader = people.page("x_ld")
@@ -277,6 +284,14 @@ def diagram_ready(page, current):
         page.wait_for_selector(f'.task-diagram [data-element-id="{current}"].gv-current')
         assert highlighted.count() == 1
     assert page.locator(".task-diagram .gv-widget-error").count() == 0
+
+
+def on_a_phone(page, name):
+    """The page on a phone: nothing scrolls sideways, still accessible."""
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def shot(page, name):

@@ -140,9 +140,10 @@ def test_a_file_kept_from_the_returned_version_goes_with_the_new_one(web, pe, wo
         assert (newest.version, [a.filename for a in newest.attachments]) == (2, ["bien_ban.txt"])
 
 
-def add_indicator(pe, plan_id):
+def add_indicator(pe, plan_id, name="Tỷ lệ trẻ đến trường đúng độ tuổi"):
+    """An indicator of the plan (STT 1, a percentage) with its 2026 target "≥95%"."""
     with pe.unit_of_work("test") as uow:
-        indicator = Indicator(plan_id=plan_id, position=0, stt="1", name="Tỷ lệ trẻ đến trường đúng độ tuổi", unit_of_measure="%")
+        indicator = Indicator(plan_id=plan_id, position=0, stt="1", name=name, unit_of_measure="%")
         uow.session.add(indicator)
         uow.session.flush()
         uow.session.add(IndicatorTarget(indicator_id=indicator.id, period="2026", text="≥95%", comparator=">=", value=95, measure="percent"))

@@ -42,7 +42,7 @@ bp = Blueprint("inbox", __name__)
 
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # one report's files together, as sent
-REPORT_STEPS = ("thuc_hien", WARD_DRAFT)  # the steps whose "submit" sends a report
+REPORT_STEPS = ("thuc_hien", "tong_hop_bao_cao")  # the steps whose "submit" sends a report
 # What each action needs from its form; the order is the page's order of forms.
 FORM_OF: dict[str, type[FlaskForm]] = {
     "accept": FlaskForm, "submit": FlaskForm, "approve": forms.CommentForm, "return": forms.RequiredCommentForm,

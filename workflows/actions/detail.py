@@ -71,8 +71,8 @@ def task_detail(session: Session, user: User, task_id: uuid.UUID, now: datetime)
     if plan is not None and tracking is not None and tracking.task_key:
         plan_task = session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.stt == tracking.task_key)).first()
     reports = history(session, task.instance_id)
-    indicators = _indicators(session, plan) if plan is not None and row.element_id in DRAFT_STEPS else []
-    names = {str(i["id"]): i for i in indicators}
+    indicators = _indicators(session, plan) if plan is not None else []
+    names = {str(i["id"]): i for i in indicators}  # a version's figures by name, at every step
     instance = session.get(Instance, task.instance_id)
     definition = session.get(ProcessDefinition, instance.definition_id) if instance is not None else None
     events = session.scalars(
@@ -88,7 +88,7 @@ def task_detail(session: Session, user: User, task_id: uuid.UUID, now: datetime)
         "plan": {"id": plan.id, "number": plan.number, "title": plan.title} if plan else None,
         "six_clear": _six_clear(plan_task) if plan_task is not None else None,
         "reports": [_version(r, reports[n - 1] if n else None, names) for n, r in enumerate(reports)],
-        "indicators": indicators,
+        "indicators": indicators if row.element_id in DRAFT_STEPS else [],  # the form's rows
         "diagram": {"process": definition.key, "version": definition.version, "name": definition.name,
                     "current": list(_current_steps(session, task.instance_id)),
                     "current_names": _current_names(session, task.instance_id)} if definition is not None else None,
