@@ -22,19 +22,20 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from engine import ConflictError, InvalidState, NotFound
+from engine import BadData, ConflictError, InvalidState, NotFound
 from webui.edge import act_as, rollback, work
 from webui.errors.handlers import page
 from webui.formatting import datetime_vn
 from webui.i18n import language
-from webui.inbox import forms
+from webui.inbox import forms, task_views
 from workflows.actions import tasks
-from workflows.actions.detail import task_detail
+from workflows.actions.detail import task_detail, task_diagram
 from workflows.actions.people import user_named
 from workflows.authz.model import NotAllowed
 from workflows.authz.refusals import record_refusal
 from workflows.org.models import User
 from workflows.org.queries import find_unit
+from workflows.process_contract import WARD_DRAFT
 
 bp = Blueprint("inbox", __name__)
 
@@ -91,6 +92,22 @@ def task(task_id: str) -> str | Response:
     return _render_task(_task_uuid(task_id))
 
 
+@bp.get("/tasks/<task_id>/diagram.bpmn")
+def diagram(task_id: str) -> Response:
+    """The BPMN of the task's process version, for the page's diagram (fetched by the viewer
+    bundle); on the task's own terms: 404, recorded, for whoever may not see the task."""
+    uow = work()
+    try:
+        found = task_diagram(uow.session, _me(), _task_uuid(task_id), uow.now)
+    except NotAllowed as refused:
+        _record(refused)
+        return _not_found()
+    # As text, never as markup: opened directly, the XML is shown or saved, not rendered (nosniff).
+    response = Response(found.xml, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'inline; filename="{found.process}-v{found.version}.bpmn"'
+    return response
+
+
 def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = None, status: int = 200,
                  notice: str | None = None) -> Any:  # fmt: skip
     uow, me = work(), _me()
@@ -100,6 +117,7 @@ def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = No
         _record(refused)
         return _not_found()  # not confirming that another unit's task exists
     action_forms = _forms(detail, bound)
+    report_fields = task_views.report_fields(detail, typed=bound is not None and bound[0] == "report")
     overdue = (
         detail["status"] == "open"
         and bool(detail["due"])
@@ -107,7 +125,7 @@ def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = No
     )
     unit_name = _unit_names({detail["unit"]} if detail["unit"] else set()).get(detail["unit"])
     html = render_template("inbox/task.html", task=detail, forms=action_forms, notice=notice, overdue=overdue,
-                           unit_name=unit_name)  # fmt: skip
+                           unit_name=unit_name, report_fields=report_fields)  # fmt: skip
     return html if status == 200 else (html, status)
 
 
@@ -120,7 +138,10 @@ def _forms(detail: dict[str, Any], bound: tuple[str, FlaskForm] | None) -> dict[
     )
     result: dict[str, FlaskForm] = {}
     if detail["step"] in REPORT_STEPS and allowed & {"save_draft", "submit"}:
-        result["report"] = forms.ReportForm(prefix="report", formdata=None)
+        # The newest version's texts to start from: a returned report is corrected, not retyped.
+        newest = task_views.own_newest(detail) or {}
+        result["report"] = forms.ReportForm(prefix="report", formdata=None,
+                                            data={k: newest.get(k, "") for k in ("ket_qua", "kho_khan", "kien_nghi")})  # fmt: skip
     for action, form_class in FORM_OF.items():
         if action in allowed and not (action == "submit" and "report" in result):
             result[action] = form_class(prefix=action, formdata=None)
@@ -153,7 +174,13 @@ def act(task_id: str, action: str) -> Any:
         rollback(ValueError("invalid form"))
         return _render_task(tid, bound=(key, form), status=400)
     try:
-        _do(action, me, tid, form)
+        _do(action, me, tid, form, detail)
+    except BadData as bad:  # the domain's checks of a report (a figure, a file): shown on the form
+        if not report:
+            raise
+        rollback(bad)
+        act_as(current_user.profile.username)
+        return _render_task(tid, bound=(key, form), status=400, notice=bad.message(language()))
     except NotAllowed as refused:
         message = refused.message(language())
         _record(refused)
@@ -170,7 +197,7 @@ def act(task_id: str, action: str) -> Any:
     return redirect(url_for("inbox.task", task_id=task_id), code=303)
 
 
-def _do(action: str, me: User, tid: uuid.UUID, form: Any) -> None:
+def _do(action: str, me: User, tid: uuid.UUID, form: Any, detail: dict[str, Any]) -> None:
     uow = work()
     comment = getattr(form, "comment", None)
     text = comment.data if comment is not None else None
@@ -180,9 +207,14 @@ def _do(action: str, me: User, tid: uuid.UUID, form: Any) -> None:
             form.ket_qua.data or "",
             form.kho_khan.data or "",
             form.kien_nghi.data or "",
+            chi_so=task_views.typed_figures(detail),
             files=files,
+            kept=task_views.kept_files(detail),
         )
-        (tasks.save_draft if action == "save_draft" else tasks.submit)(uow, me, tid, draft)
+        if action == "submit" and detail["step"] == WARD_DRAFT and _blank(draft):
+            tasks.submit(uow, me, tid)  # a commune's blank report: consolidated from its schools'
+        else:
+            (tasks.save_draft if action == "save_draft" else tasks.submit)(uow, me, tid, draft)
     elif action == "accept":
         tasks.accept(uow, me, tid)
     elif action == "submit":
@@ -203,6 +235,11 @@ def _do(action: str, me: User, tid: uuid.UUID, form: Any) -> None:
         tasks.comment(uow, me, tid, text or "")
     elif action == "reassign":
         tasks.reassign(uow, me, tid, form.to.data)
+
+
+def _blank(draft: tasks.Draft) -> bool:
+    texts = (draft.ket_qua, draft.kho_khan, draft.kien_nghi)
+    return not (any(t.strip() for t in texts) or draft.chi_so or draft.files or draft.kept)
 
 
 def _record(refused: NotAllowed, action: str | None = None) -> None:
@@ -230,6 +267,8 @@ EVENTS = {
     "action_refused": _l("Bị từ chối"), "report_version_created": _l("Lưu phiên bản báo cáo"),
     "report_signed": _l("Ký duyệt báo cáo"), "deadline_moved": _l("Đổi hạn"), "overdue_marked": _l("Ghi nhận quá hạn"),
     "indicator_figure_reported": _l("Báo cáo số liệu chỉ tiêu"), "incident_raised": _l("Sự cố"),
+    "report_submitted": _l("Báo cáo đã gửi"), "report_returned": _l("Báo cáo bị trả lại"),
+    "report_approved": _l("Báo cáo được duyệt"),
 }  # fmt: skip
 
 

@@ -112,7 +112,10 @@ def verify(report: Report, session: Session | None = None) -> bool:
 def new_version(
     uow: UnitOfWork, instance: Instance, report_input: ReportInput, *, status: str = "draft"
 ) -> Report:
-    """Add the next version of the instance's report, as a draft or already submitted."""
+    """Add the next version of the instance's report, as a draft or already submitted.
+
+    A draft identical to the newest version while that is a draft (same content hash) is that
+    version: nothing is added."""
     if status not in ("draft", "submitted"):
         raise BadData(
             detail=f"phiên bản mới phải là draft hoặc submitted / a new version is draft or submitted, not {status!r}"
@@ -133,6 +136,12 @@ def new_version(
     consolidated = (
         list(report_input.consolidated_from) if report_input.consolidated_from is not None else None
     )
+    if (previous is not None and status == "draft" and previous.status == "draft" and previous.content_hash == digest
+            and previous.consolidated_from == consolidated):  # fmt: skip
+        # The draft just saved is the report being sent (a submit with files saves them as a draft
+        # first; "Lưu dự thảo" then "Gửi" unchanged): that draft moves on, rather than a copy that
+        # would stay "dự thảo" for ever beside the submitted one and read as unsent.
+        return previous
     report = Report(
         instance_id=instance.id, version=previous.version + 1 if previous else 1, unit_code=instance.unit_code or "",
         plan_id=plan_id_of(session, instance), task_key=instance.task_key, period=instance.period,
