@@ -14,8 +14,10 @@ from typing import Any
 from flask import Flask
 
 from webui import auth, edge, errors, formatting, home, i18n, security
+from webui.dashboard import bp as dashboard_blueprint
 from webui.help import bp as help_blueprint
 from webui.inbox import bp as inbox_blueprint
+from webui.monitor import bp as monitor_blueprint
 from webui.plans import bp as plans_blueprint
 
 
@@ -47,4 +49,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.install(app)
     for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint):
         app.register_blueprint(blueprint)
+    app.register_blueprint(monitor_blueprint)
+    app.register_blueprint(dashboard_blueprint)
     return app
