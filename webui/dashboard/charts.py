@@ -30,7 +30,7 @@ def _percent_axis() -> dict[str, Any]:
 
 
 def units_chart(page: Dashboard, title: str, on_time: str, completed: str) -> dict[str, Any]:
-    lines = [line for line in page.lines if line.summary.total]
+    lines = [line for line in page.lines if line.summary.counted]  # units with a rate (something due)
     return {
         "type": "bar",
         "data": {

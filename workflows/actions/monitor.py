@@ -304,7 +304,7 @@ def version_page(uow: UnitOfWork, user: User, key: str, version: int, *, status:
     query = select(Instance).where(Instance.definition_id == found.id, _in_province(root))
     if status in ("running", "completed", "cancelled"):
         query = query.where(Instance.status == status)
-    listed = session.scalars(query.order_by(Instance.started_at.desc(), Instance.id).limit(MAX_INSTANCES)).all()
+    listed = session.scalars(query.order_by(Instance.started_at.desc(), Instance.unit_code, Instance.period, Instance.id).limit(MAX_INSTANCES)).all()
     running = session.scalar(select(func.count()).select_from(Instance).where(Instance.definition_id == found.id, Instance.status == "running", _in_province(root))) or 0
     return VersionPage(found, elements, _instance_rows(session, listed), status, running)
 
