@@ -85,8 +85,8 @@ def test_the_monitor_is_for_admins_inspectors_and_the_sos_leaders(pe, web, usern
     client = as_(web, username)
     response = client.get("/monitor")
     assert response.status_code == status
-    nav = 'href="/monitor"' in client.get("/dashboard").get_data(as_text=True)
-    assert nav == (status == 200)  # the menu offers it exactly to those who may open it
+    link = 'href="/monitor"' in client.get("/dashboard").get_data(as_text=True)
+    assert link == (status == 200)  # the dashboard (and, for admins and inspectors, the menu) links it
     if status == 403:
         assert "giám sát quy trình" in response.get_data(as_text=True)
         assert [r["action"] for r in refusals(pe, username)] == ["view_monitor"]

@@ -19,6 +19,7 @@ from webui.edge import work
 from webui.errors.handlers import page
 from webui.i18n import language
 from workflows.actions import dashboard as actions
+from workflows.actions.monitor import may_view as may_monitor
 from workflows.actions.plans import acting_user
 from workflows.authz.model import NotAllowed
 from workflows.tracking.status import BUCKETS, STATUSES, VIEWS
@@ -36,8 +37,7 @@ def _nav() -> dict[str, Any]:
     def may_dashboard() -> bool:
         if not current_user.is_authenticated:
             return False
-        uow = work()
-        return actions.may_view(uow.session, acting_user(uow.session, current_user.identity.user_id), uow.now)
+        return actions.in_menu(current_user.profile.roles)
 
     return {"may_dashboard": may_dashboard}
 
@@ -72,8 +72,10 @@ def index() -> str:
         "months": charts.trend_chart(found.months, _("Theo tháng (hạn xử lý) năm %(year)d", year=found.year), on_time, completed, _("Số việc đến hạn")),
         "quarters": charts.trend_chart(found.quarters, _("Theo quý năm %(year)d", year=found.year), on_time, completed, _("Số việc đến hạn")),
     }  # fmt: skip
+    uow = work()
+    monitor = may_monitor(uow.session, acting_user(uow.session, current_user.identity.user_id), uow.now)
     return render_template("dashboard/index.html", page=found, chart=chart, statuses=STATUSES, buckets=BUCKETS, views=VIEWS,
-                           args=lambda **changes: args(found, **changes))  # fmt: skip
+                           args=lambda **changes: args(found, **changes), monitor=monitor)  # fmt: skip
 
 
 @bp.get("/dashboard/export/<table>.xlsx")

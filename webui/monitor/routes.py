@@ -39,8 +39,7 @@ def _nav() -> dict[str, Any]:
     def may_monitor() -> bool:
         if not current_user.is_authenticated:
             return False
-        uow = work()
-        return actions.may_view(uow.session, acting_user(uow.session, current_user.identity.user_id), uow.now)
+        return actions.in_menu(current_user.profile.roles)
 
     return {"may_monitor": may_monitor}
 

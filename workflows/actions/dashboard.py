@@ -21,7 +21,7 @@ is March's. Work with no deadline is in no month.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -138,6 +138,12 @@ def _root(session: Session, user: User) -> OrgUnit:
 
 def may_view(session: Session, user: User, now: datetime) -> bool:
     return reading(load_user(session, user, day_of(now)), unit_facts(_root(session, user)), day_of(now)) is not None
+
+
+def in_menu(roles: Iterable[str]) -> bool:
+    """Whether the menu offers the dashboard: every role gives a reading (``reading``); from the
+    person's own roles only, so that a page costs no query more."""
+    return bool(set(roles) & (WORK_ROLES | PROVINCE_READERS))
 
 
 def _ensure(uow: UnitOfWork, user: User, unit_code: str | None) -> tuple[OrgUnit, OrgUnit, Reading]:

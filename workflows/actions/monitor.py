@@ -150,6 +150,13 @@ def may_view(session: Session, user: User, now: datetime) -> bool:
     return decide(_facts(session, user, now), "view_monitor", unit_facts(root), day_of(now)).allowed
 
 
+def in_menu(roles: Iterable[str]) -> bool:
+    """Whether the menu offers the monitor, from the person's own roles only (a page costs no
+    query more): administrators and inspectors. The Sở's leaders, whose right depends on their
+    unit and delegations, reach it from the dashboard, which asks ``may_view``."""
+    return bool(set(roles) & {"admin", "inspector"})
+
+
 def may_act(session: Session, user: User, now: datetime) -> bool:
     root = province_root(session, user)
     return decide(_facts(session, user, now), "retry_incident", unit_facts(root), day_of(now)).allowed
