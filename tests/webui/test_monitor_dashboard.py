@@ -302,3 +302,19 @@ def test_exported_text_is_never_a_formula(pe, web, world):
     sheet = load_workbook(io.BytesIO(response.data)).active
     cells = [c for row in sheet.iter_rows() for c in row if c.value == "=HYPERLINK(\"http://x\")"]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_a_holder_of_the_sos_leaders_delegation_acts_on_their_behalf(pe, web, world):
+    from datetime import date
+
+    from workflows.org.commands import delegate
+
+    with pe.unit_of_work("tester") as uow:
+        delegate(uow, SO_LEADER, PHONG_LEADER, date(2026, 4, 1), date(2026, 4, 30))
+    client = as_(web, PHONG_LEADER)
+    assert client.get("/monitor").status_code == 200
+    response = _post(client, "cancel", [world.incidents[0]], reason="Thay lãnh đạo Sở")
+    assert response.status_code == 303
+    with pe.read() as s:
+        [taken] = s.scalars(select(AuditEvent).where(AuditEvent.event == "monitor_action_taken")).all()
+    assert (taken.actor, taken.on_behalf_of, taken.data["done"]) == (PHONG_LEADER, SO_LEADER, [f"#{world.incidents[0]}"])

@@ -272,8 +272,8 @@ def _lines(session: Session, now: datetime, unit: OrgUnit, plan_id: int | None, 
     own_or_not = case((Tracking.unit_id == unit.id, literal("own")), else_=literal("below"))
     own = by_group(session, now, own_or_not, unit=unit, plan_id=plan_id, role=view).get("own")
     lines = [UnitLine(unit.code, unit.name, unit.kind, own, False, True)] if own is not None and own.total else []
-    order = {kind: n for n, kind in enumerate(UnitKind)}
-    for child in sorted(children, key=lambda c: (order.get(UnitKind(c.kind), 99) if c.kind in UnitKind._value2member_map_ else 99, c.name)):
+    order = {kind.value: n for n, kind in enumerate(UnitKind)}  # the tree's order: phòng, xã, schools…
+    for child in sorted(children, key=lambda c: (order.get(c.kind, len(order)), c.name)):
         lines.append(UnitLine(child.code, child.name, child.kind, below.get(child.code, StatusSummary()), child.id in with_children))
     return lines
 
