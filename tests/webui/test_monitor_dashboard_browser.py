@@ -102,7 +102,8 @@ def test_monitor_diagram_counts_and_an_incident_cancelled(watched, server, world
     page.get_by_role("button", name="Hủy phiên bản", exact=True).click()
     page.wait_for_url(f"{server.url}/monitor/instances/{world.failing[1]}")
     assert "Đã xử lý 1 mục." in page.get_by_role("status").first.text_content()
-    assert "Đã hủy" in page.text_content("#main")
+    assert "Đã hủy" in page.text_content("#main") and "instance_cancelled" in page.text_content("#main")
+    assert page.locator("table.variables").get_by_text("n", exact=True).count() == 1  # an ended instance's data still shows
     screenshot(page, "webui_monitor_instance_cancelled")
     assert page.problems == []
 

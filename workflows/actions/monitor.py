@@ -592,15 +592,18 @@ def instance_page(uow: UnitOfWork, user: User, instance_id: uuid.UUID) -> Instan
 
 def _variables(uow: UnitOfWork, instance: Instance, open_tasks: list[uuid.UUID]) -> tuple[list[tuple[str, str]] | None, int]:
     """The instance's data: the workflow's, overlaid with its open tasks' (what the next step
-    reads), sorted by name, at most ``MAX_VARIABLES`` shown, each value cut to ``MAX_VALUE_CHARS``.
+    reads) or, with none open, the last changed task's; sorted by name, at most ``MAX_VARIABLES`` shown, each value cut to ``MAX_VALUE_CHARS``.
     Read through the engine's own codec and bundle (the same as a step), never run."""
     pe = uow.engine
     try:
         bundle = pe.bundle_by_id(uow.session, instance.definition_id)
         workflow = pe.codec.load(instance.state, bundle.spec, bundle.subprocess_specs, pe.script_engine)
         data: dict[str, Any] = dict(workflow.data or {})
-        for spiff_id in open_tasks:
-            task = workflow.tasks.get(spiff_id)
+        current = [workflow.tasks.get(spiff_id) for spiff_id in open_tasks]
+        if not any(current):  # ended, cancelled or between steps: the last task that changed
+            changed = [t for t in workflow.tasks.values() if t.data]
+            current = [max(changed, key=lambda t: t.last_state_change)] if changed else []
+        for task in current:
             if task is not None:
                 data.update(task.data or {})
     except Exception:  # noqa: BLE001 — unreadable state is shown as such; the page still answers
