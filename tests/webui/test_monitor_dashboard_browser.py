@@ -51,6 +51,7 @@ def shots(page, name: str) -> None:
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, f"webui_{name}_phone")
+    screenshot(page, f"webui_{name}_phone_top", full_page=False)  # the first screen, at its real size
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
