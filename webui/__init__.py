@@ -14,9 +14,11 @@ from typing import Any
 from flask import Flask
 
 from webui import auth, edge, errors, formatting, home, i18n, security
+from webui.dashboard import bp as dashboard_blueprint
 from webui.designer import bp as designer_blueprint
 from webui.help import bp as help_blueprint
 from webui.inbox import bp as inbox_blueprint
+from webui.monitor import bp as monitor_blueprint
 from webui.plans import bp as plans_blueprint
 
 
@@ -46,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     formatting.install(app)
     auth.install(app)
     errors.install(app)
-    for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint, designer_blueprint):
+    for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint, designer_blueprint,
+                      monitor_blueprint, dashboard_blueprint):  # fmt: skip
         app.register_blueprint(blueprint)
     return app

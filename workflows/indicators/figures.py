@@ -69,3 +69,19 @@ def evaluate_unit(session: Session, indicator_id: int, unit: OrgUnit, period: st
         return figures, Evaluation.NO_NUMERIC_TARGET
     target = Target(target_row.text, target_row.comparator, target_row.value, target_row.measure)
     return figures, evaluate(target, figures.numerator, figures.denominator)
+
+
+def roll_up_many(session: Session, unit: OrgUnit, indicator_ids: list[int]) -> dict[tuple[int, str], RolledUp]:
+    """``roll_up`` of every (indicator, period) with figures in the unit's subtree, in one query:
+    the same sums, grouped."""
+    if not indicator_ids:
+        return {}
+    rows = session.execute(
+        select(IndicatorFigure.indicator_id, IndicatorFigure.period, func.sum(IndicatorFigure.numerator),
+               func.sum(IndicatorFigure.denominator), func.count())
+        .join(OrgUnit, OrgUnit.id == IndicatorFigure.unit_id)
+        .where(IndicatorFigure.indicator_id.in_(indicator_ids), OrgUnit.path.startswith(unit.path, autoescape=True))
+        .group_by(IndicatorFigure.indicator_id, IndicatorFigure.period)
+    ).all()  # fmt: skip
+    as_decimal = lambda v: None if v is None else Decimal(v)  # noqa: E731
+    return {(i, p): RolledUp(as_decimal(n), as_decimal(d), c) for i, p, n, d, c in rows}
