@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask
 
 from webui import auth, edge, errors, formatting, home, i18n, security
+from webui.admin import bp as admin_blueprint
+from webui.audit import bp as audit_blueprint
 from webui.help import bp as help_blueprint
 from webui.inbox import bp as inbox_blueprint
 from webui.plans import bp as plans_blueprint
@@ -45,6 +47,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     formatting.install(app)
     auth.install(app)
     errors.install(app)
-    for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint):
+    for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint, audit_blueprint, admin_blueprint):
         app.register_blueprint(blueprint)
     return app
