@@ -83,7 +83,8 @@ def test_pages_follow_the_keyset(web, pe, world):
             uow.audit("urging_run_completed", subject=f"run {n}")
     admin = as_user(web, "so_qt")
     with pe.read() as s:
-        total = len(s.scalars(select(AuditEvent.id)).all())
+        # Everything but the console's creation of the other province (its Sở and its people).
+        total = len(s.scalars(select(AuditEvent.id).where(AuditEvent.subject.not_in(["Q", "q_ld", "q_tt"]))).all())
     seen, url = [], "/audit"
     for _ in range(100):
         html = admin.get(url).get_data(as_text=True)

@@ -3,7 +3,8 @@
 Who reads what (``audit_scope``):
 * an inspector (thanh tra) or an administrator of a province reads all of the province's trail:
   what its people did, what happened to its units' work, and the system's own events (the
-  worker, the console operator: events of no person and no instance);
+  worker, the console operator: events of no person and no instance), except those whose subject
+  is a person or a unit of another province;
 * a leader reads their unit and below: what the people of those units did and what happened to
   those units' work;
 * anyone else is refused (recorded as ``action_refused``, "read_audit").
@@ -105,7 +106,12 @@ def _belongs(path: str, *, system: bool) -> ColumnElement[bool]:
     people = select(User.username).join(OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.path.startswith(path, autoescape=True))
     conditions = [AuditEvent.actor.in_(people), AuditEvent.instance_id.in_(select(Instance.id).where(Instance.unit_code.in_(units)))]
     if system:
-        conditions.append(and_(AuditEvent.instance_id.is_(None), AuditEvent.actor.not_in(select(User.username))))
+        # The operator's and the worker's events about no work; not those naming a person or a unit
+        # of another province (the console creates every province's people and units).
+        elsewhere = ~OrgUnit.path.startswith(path, autoescape=True)
+        foreign = select(User.username).join(OrgUnit, OrgUnit.id == User.unit_id).where(elsewhere).union(select(OrgUnit.code).where(elsewhere))
+        conditions.append(and_(AuditEvent.instance_id.is_(None), AuditEvent.actor.not_in(select(User.username)),
+                               or_(AuditEvent.subject.is_(None), AuditEvent.subject.not_in(foreign))))  # fmt: skip
     return or_(*conditions)
 
 
