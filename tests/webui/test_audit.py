@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from engine import AuditEvent, publish_head
 from tests.fixtures.webapp import csrf_token
-from tests.workflows.accounts.people import PASSWORD
 from tests.webui.test_inbox import as_user, post, refusals
+from tests.workflows.accounts.people import PASSWORD
 from tests.workflows.authz.world import open_task
 from workflows.accounts import set_demo_passwords
 

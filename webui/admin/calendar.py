@@ -42,7 +42,7 @@ def declare_day() -> Any:
         day = parse_day(form.day.data)
     except ValueError as exc:
         return _page(_year(), 400, form, str(exc))
-    _, error = attempt(lambda: actions.declare_day(uow, person, day, form.kind.data, form.note.data or None))
+    _done, error = attempt(lambda: actions.declare_day(uow, person, day, form.kind.data, form.note.data or None))
     if error:
         return _page(day.year, 400, form, error)
     flash(_("Đã ghi ngày %(day)s.", day=day.strftime("%d/%m/%Y")), "success")
@@ -53,7 +53,7 @@ def declare_day() -> Any:
 def remove_day(day_id: int) -> Any:
     uow, person = work(), me()
     actions.check_change(uow, person)
-    _, error = attempt(lambda: actions.remove_day(uow, person, day_id))
+    _done, error = attempt(lambda: actions.remove_day(uow, person, day_id))
     if error:
         return _page(_year(), 400, error=error)
     flash(_("Đã xóa ngày đã khai báo."), "success")

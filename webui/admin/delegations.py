@@ -39,7 +39,7 @@ def add_delegation() -> Any:
         starts_on, ends_on = parse_day(form.starts_on.data), parse_day(form.ends_on.data)
     except ValueError as exc:
         return _page(400, form, str(exc))
-    _, error = attempt(lambda: actions.record_delegation(uow, person, form.giver.data, form.receiver.data, starts_on, ends_on,
+    _done, error = attempt(lambda: actions.record_delegation(uow, person, form.giver.data, form.receiver.data, starts_on, ends_on,
                                                          form.reason.data or None))  # fmt: skip
     if error:
         return _page(400, form, error)
@@ -51,7 +51,7 @@ def add_delegation() -> Any:
 def revoke_delegation(delegation_id: int) -> Any:
     uow, person = work(), me()
     actions.check_change(uow, person, OrgAction.MANAGE_USERS)
-    _, error = attempt(lambda: actions.revoke_delegation(uow, person, delegation_id))
+    _done, error = attempt(lambda: actions.revoke_delegation(uow, person, delegation_id))
     if error:
         return _page(400, error=error)
     flash(_("Đã thu hồi ủy quyền."), "success")

@@ -55,7 +55,7 @@ def set_policy() -> Any:
     form = PolicyForm()
     if not form.validate_on_submit():
         return _page(400, form)
-    _, error = attempt(lambda: actions.set_escalation_policy(uow, person, form.scope_kind.data, form.scope_key.data, settings_of(form)))
+    _done, error = attempt(lambda: actions.set_escalation_policy(uow, person, form.scope_kind.data, form.scope_key.data, settings_of(form)))
     if error:
         return _page(400, form, error)
     flash(_("Đã lưu thiết lập đôn đốc."), "success")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -21,15 +24,19 @@ class RoleChoices(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(code, names[0]) for code, names in ROLE_NAMES.items()]
+def options(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def role_choices() -> list[SelectChoice]:
+    return options([(code, names[0]) for code, names in ROLE_NAMES.items()])
 
 
 class UnitForm(FlaskForm):
     code = StringField(_l("Mã đơn vị"), validators=[DataRequired(), Length(max=100)])
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=300)])
     short_name = StringField(_l("Tên viết tắt"), validators=[Optional(), Length(max=120)])
-    kind = SelectField(_l("Loại đơn vị"), choices=[(k.value, KIND_LABELS[k]) for k in UnitKind if k not in (UnitKind.DEPARTMENT, UnitKind.EXTERNAL)])
+    kind = SelectField(_l("Loại đơn vị"), choices=options([(k.value, KIND_LABELS[k]) for k in UnitKind if k not in (UnitKind.DEPARTMENT, UnitKind.EXTERNAL)]))
     email = StringField(_l("Thư điện tử của đơn vị"), validators=[Optional(), EMAIL, Length(max=320)])
 
 
@@ -69,7 +76,7 @@ class DelegationForm(FlaskForm):
 
 class DayForm(FlaskForm):
     day = StringField(_l("Ngày (dd/mm/yyyy)"), validators=[DataRequired(), DAY])
-    kind = SelectField(_l("Loại ngày"), choices=[("day_off", _l("Ngày nghỉ")), ("makeup", _l("Ngày làm bù"))])
+    kind = SelectField(_l("Loại ngày"), choices=options([("day_off", _l("Ngày nghỉ")), ("makeup", _l("Ngày làm bù"))]))
     note = StringField(_l("Căn cứ, ghi chú"), validators=[Optional(), Length(max=300)])
 
 
@@ -80,15 +87,15 @@ WEEKDAYS = [(INHERIT, _l("Theo mặc định")), ("none", _l("Không gửi")), (
 
 
 class PolicyForm(FlaskForm):
-    scope_kind = SelectField(_l("Phạm vi"), choices=[("province", _l("Cả tỉnh, thành phố")), ("process", _l("Một quy trình")), ("plan", _l("Một kế hoạch"))])
+    scope_kind = SelectField(_l("Phạm vi"), choices=options([("province", _l("Cả tỉnh, thành phố")), ("process", _l("Một quy trình")), ("plan", _l("Một kế hoạch"))]))
     scope_key = StringField(_l("Mã phạm vi (mã Sở, mã quy trình hoặc số kế hoạch)"), validators=[DataRequired(), Length(max=100)])
     remind_before = StringField(_l("Nhắc trước hạn (số ngày làm việc, cách nhau bởi dấu phẩy)"),
                                 validators=[Optional(), Regexp(r"^[\d,\s]*$", message=_l("Chỉ gồm các số và dấu phẩy."))])
-    on_the_day = SelectField(_l("Nhắc đúng ngày đến hạn"), choices=YES_NO)
-    overdue_notice = SelectField(_l("Báo quá hạn cho lãnh đạo đơn vị"), choices=YES_NO)
+    on_the_day = SelectField(_l("Nhắc đúng ngày đến hạn"), choices=options(YES_NO))
+    overdue_notice = SelectField(_l("Báo quá hạn cho lãnh đạo đơn vị"), choices=options(YES_NO))
     escalate_after = StringField(_l("Báo cấp trên sau (số ngày làm việc quá hạn; “0”: không báo)"),
                                  validators=[Optional(), Regexp(r"^\s*\d{1,2}\s*$", message=_l("Một số từ 0 đến 60."))])
-    weekly_list_weekday = SelectField(_l("Danh sách việc quá hạn hằng tuần"), choices=WEEKDAYS)
+    weekly_list_weekday = SelectField(_l("Danh sách việc quá hạn hằng tuần"), choices=options(WEEKDAYS))
     digest_hour = StringField(_l("Giờ gửi thư tổng hợp (0–23, chỉ cho cả tỉnh)"),
                               validators=[Optional(), Regexp(r"^\s*\d{1,2}\s*$", message=_l("Một số từ 0 đến 23."))])
     office_unit = StringField(_l("Văn phòng nhận danh sách (mã đơn vị, chỉ cho cả tỉnh)"), validators=[Optional(), Length(max=100)])

@@ -50,7 +50,7 @@ def resend(message_id: str) -> Any:
         ident = uuid.UUID(message_id)
     except ValueError:
         abort(404)
-    _, error = attempt(lambda: actions.resend_email(uow, person, ident))
+    _done, error = attempt(lambda: actions.resend_email(uow, person, ident))
     if error:
         flash(error, "error")
     else:

@@ -56,7 +56,7 @@ def add_aliases(code: str) -> Any:
     if not form.validate_on_submit():
         return _page(code, 400, alias_form=form)
     names = [line for line in (form.names.data or "").splitlines() if line.strip()][:100]
-    _, error = attempt(lambda: actions.add_aliases(uow, person, code, names))
+    _done, error = attempt(lambda: actions.add_aliases(uow, person, code, names))
     if error:
         return _page(code, 400, alias_form=form, error=error)
     flash(_("Đã ghi tên gọi khác."), "success")

@@ -66,7 +66,7 @@ def set_roles(username: str) -> Any:
     form = RolesForm(prefix="roles")
     if not form.validate_on_submit():
         return _user_page(username, 400, roles_form=form)
-    _, error = attempt(lambda: actions.set_roles(uow, person, username, form.roles.data or ()))
+    _done, error = attempt(lambda: actions.set_roles(uow, person, username, form.roles.data or ()))
     if error:
         return _user_page(username, 400, roles_form=form, error=error)
     flash(_("Đã cập nhật vai trò."), "success")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine import BadData, InvalidState, NotFound, UnitOfWork, register
 from workflows.calendar.business import BusinessCalendar
 from workflows.calendar.models import KINDS, CalendarDay
-from workflows.names import clean_optional, column_length
+from workflows.names import column_length
 
 register({
     "calendar_day_bad_kind": ("Loại ngày “{kind}” không hợp lệ: ngày nghỉ hoặc ngày làm bù.",
@@ -47,7 +47,7 @@ def declare_day(uow: UnitOfWork, root_id: int, day: date, kind: str, note: str |
     province; a day already declared is refused (remove it first: the change stays visible)."""
     if kind not in KINDS:
         raise BadData("calendar_day_bad_kind", kind=kind[:20])
-    note = clean_optional(note, "note", column_length(CalendarDay.note))
+    note = " ".join((note or "").split())[: column_length(CalendarDay.note)] or None
     existing = uow.session.scalars(select(CalendarDay).where(CalendarDay.root_id == root_id, CalendarDay.day == day)).first()
     if existing is not None:
         raise InvalidState("calendar_day_exists", day=day.strftime("%d/%m/%Y"))
