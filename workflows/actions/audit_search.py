@@ -12,7 +12,8 @@ Who reads what (``audit_scope``):
 An event belongs to a unit through its actor (a person of the unit) or its instance (work of the
 unit): the trail stores names and ids only, so that the engine stays free of the organisation.
 Refused actions are events like any other (``action_refused``, the refused action in
-``data.action``); searching by an action finds both the action done and the action refused.
+``data.action``); searching by an action ("accept") finds both the action taken (a task event
+naming it in ``data.action``) and the action refused.
 
 Results come newest first, 50 a page, with the last id shown as the keyset cursor (``before``);
 exports take the same filters and stop at ``EXPORT_LIMIT`` rows (saying so). Verifying the chain
@@ -124,7 +125,7 @@ class AuditFilters:
     unit: str | None = None  # a unit's code: its subtree
     task: uuid.UUID | None = None  # a human task's id, or an instance's (the work)
     plan: int | None = None
-    action: str | None = None  # an event name, or a refused action's name
+    action: str | None = None  # an event name, or an action's ("accept"): taken or refused
     since: date | None = None  # local days (Hà Nội), both included
     until: date | None = None
     refused_only: bool = False
@@ -196,8 +197,8 @@ def _conditions(uow: UnitOfWork, scope: AuditScope, f: AuditFilters) -> list[Col
         where.append(or_(AuditEvent.instance_id.in_(work), AuditEvent.subject == f"plan {f.plan}"))
     if f.action:
         name = f.action.strip()
-        refused = and_(AuditEvent.event == REFUSED, AuditEvent.data["action"].as_string() == name)
-        where.append(or_(AuditEvent.event == name, refused))
+        # An event's name, or the action a task event or a refusal names ("accept"): done or refused.
+        where.append(or_(AuditEvent.event == name, AuditEvent.data["action"].as_string() == name))
     if f.refused_only:
         where.append(AuditEvent.event == REFUSED)
     if f.since:
