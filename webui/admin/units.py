@@ -14,7 +14,7 @@ from webui.edge import work
 from workflows.actions import admin as actions
 from workflows.authz.actions import OrgAction
 from workflows.org.commands import AddUnit
-from workflows.org.kinds import LABELS
+from workflows.org.kinds import LABELS, PARENT_KINDS, UnitKind
 
 
 def _page(code: str | None, status: int = 200, **forms: Any) -> Any:
@@ -24,7 +24,10 @@ def _page(code: str | None, status: int = 200, **forms: Any) -> Any:
     forms.setdefault("alias_form", AliasForm(prefix="alias", formdata=None))
     forms.setdefault("external_form", ExternalForm(prefix="external", formdata=None))
     kinds = {k.value: label for k, label in LABELS.items()}
-    return render("admin/units.html", status, found=found, kinds=kinds, is_root=not found.trail, **forms)
+    # Only the kinds that may hang under this unit (a school under a commune, a phòng under the Sở).
+    allowed = [k.value for k, parents in PARENT_KINDS.items() if UnitKind(found.unit.kind) in parents and k != UnitKind.EXTERNAL]
+    forms["unit_form"].kind.choices = [c for c in forms["unit_form"].kind.choices if c.value in allowed]
+    return render("admin/units.html", status, found=found, kinds=kinds, is_root=not found.trail, can_add=bool(allowed), **forms)
 
 
 @bp.get("/units")

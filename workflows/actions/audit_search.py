@@ -47,7 +47,7 @@ from engine import (
     read_anchors,
     verify,
 )
-from workflows.authz.actions import OrgAction
+from workflows.authz.actions import LABELS, OrgAction
 from workflows.authz.facts import load_user, unit_facts
 from workflows.authz.refusals import EVENT as REFUSED
 from workflows.authz.refusals import record_refusal
@@ -159,6 +159,11 @@ class AuditRow:
     @property
     def refused_action(self) -> str | None:
         return str(self.data.get("action")) if self.refused else None
+
+    def action_label(self, lang: str = "vi") -> str:
+        """The refused action as a person reads it ("tiếp nhận nhiệm vụ")."""
+        labels = LABELS.get(self.refused_action or "")
+        return (labels[1] if lang == "en" else labels[0]) if labels else ""
 
     @property
     def detail(self) -> str:
