@@ -92,14 +92,6 @@ def audit_scope(uow: UnitOfWork, user: User) -> AuditScope:
     raise AssertionError("unreachable: a refused decision raised")
 
 
-def may_read_audit(session: Session, user: User, now: datetime) -> bool:
-    """Whether the navigation shows the audit page to this person."""
-    facts = load_user(session, user, day_of(now))
-    if not (facts.active and facts.unit.active):
-        return False
-    return bool(facts.roles & {"inspector", "admin", "leader"})
-
-
 def _belongs(path: str, *, system: bool) -> ColumnElement[bool]:
     """Events of the subtree at ``path``: by its people, or on its units' work (and, for the
     province's readers, the system's: no person of any province, no instance)."""
@@ -291,9 +283,9 @@ def verify_chain(uow: UnitOfWork, user: User, anchor_path: Path, reader: Callabl
     """Check the whole chain against the anchor file (``engine.verify``): the province's readers
     only; ``reader`` opens the read session it walks in (the walk detaches what it loads, so it
     never runs in the request's own session). Audited (``audit_verified``)."""
-    root = uow.session.get(OrgUnit, load_user(uow.session, user, day_of(uow.now)).unit.root_id)
-    assert root is not None
     facts = load_user(uow.session, user, day_of(uow.now))
+    root = uow.session.get(OrgUnit, facts.unit.root_id)
+    assert root is not None
     decision = decide_org(facts, OrgAction.READ_AUDIT, unit_facts(root), day_of(uow.now))
     if not decision.allowed:
         if decision.security_event:
