@@ -237,6 +237,15 @@ def test_the_urging_policy_of_the_province(web, pe, world):
     assert other.status_code == 400  # another province's policy is not theirs
     plan_hour = send(admin, "/admin/escalation", scope_kind="plan", scope_key="999", digest_hour="9")
     assert plan_hour.status_code == 400
+    process = send(admin, "/admin/escalation", scope_kind="process", scope_key="giao_nhiem_vu", remind_before="2", overdue_notice="1")
+    plan = send(admin, "/admin/escalation", scope_kind="plan", scope_key=str(world.plans["P1"]), escalate_after="0")
+    assert (process.status_code, plan.status_code) == (303, 303)
+    with pe.read() as s:
+        stored = {(r.scope_kind, r.scope_key): r.settings for r in s.scalars(select(EscalationPolicy))}
+    assert stored[("process", "giao_nhiem_vu")] == {"remind_before": [2], "overdue_notice": True}
+    assert stored[("plan", str(world.plans["P1"]))] == {"escalate_after": None}  # "0": never escalated
+    hour_for_a_plan = send(admin, "/admin/escalation", scope_kind="plan", scope_key=str(world.plans["P1"]), digest_hour="9")
+    assert hour_for_a_plan.status_code == 400 and "chỉ đặt cho cả tỉnh" in hour_for_a_plan.get_data(as_text=True)
 
 
 @pytest.fixture

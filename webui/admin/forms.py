@@ -91,11 +91,11 @@ class PolicyForm(FlaskForm):
     scope_key = StringField(_l("Mã phạm vi (mã Sở, mã quy trình hoặc số kế hoạch)"), validators=[DataRequired(), Length(max=100)])
     remind_before = StringField(_l("Nhắc trước hạn (số ngày làm việc, cách nhau bởi dấu phẩy)"),
                                 validators=[Optional(), Regexp(r"^[\d,\s]*$", message=_l("Chỉ gồm các số và dấu phẩy."))])
-    on_the_day = SelectField(_l("Nhắc đúng ngày đến hạn"), choices=options(YES_NO))
-    overdue_notice = SelectField(_l("Báo quá hạn cho lãnh đạo đơn vị"), choices=options(YES_NO))
+    on_the_day = SelectField(_l("Nhắc đúng ngày đến hạn"), choices=options(YES_NO), default=INHERIT)
+    overdue_notice = SelectField(_l("Báo quá hạn cho lãnh đạo đơn vị"), choices=options(YES_NO), default=INHERIT)
     escalate_after = StringField(_l("Báo cấp trên sau (số ngày làm việc quá hạn; “0”: không báo)"),
                                  validators=[Optional(), Regexp(r"^\s*\d{1,2}\s*$", message=_l("Một số từ 0 đến 60."))])
-    weekly_list_weekday = SelectField(_l("Danh sách việc quá hạn hằng tuần"), choices=options(WEEKDAYS))
+    weekly_list_weekday = SelectField(_l("Danh sách việc quá hạn hằng tuần"), choices=options(WEEKDAYS), default=INHERIT)
     digest_hour = StringField(_l("Giờ gửi thư tổng hợp (0–23, chỉ cho cả tỉnh)"),
                               validators=[Optional(), Regexp(r"^\s*\d{1,2}\s*$", message=_l("Một số từ 0 đến 23."))])
     office_unit = StringField(_l("Văn phòng nhận danh sách (mã đơn vị, chỉ cho cả tỉnh)"), validators=[Optional(), Length(max=100)])
