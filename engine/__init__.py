@@ -9,6 +9,7 @@ from engine.audit_anchor import (
     Publication,
     anchor_line,
     default_anchor_path,
+    parse_anchor,
     publish_head,
     read_anchors,
 )
@@ -97,7 +98,7 @@ from engine.version_move import (
 )
 
 __all__ = [
-    "Anchor", "Finding", "Publication", "default_anchor_path", "publish_head", "read_anchors", "resolve_incident",
+    "Anchor", "Finding", "Publication", "default_anchor_path", "parse_anchor", "publish_head", "read_anchors", "resolve_incident",
     "AuditEvent", "AuditSeal", "Base", "BigId", "BadData", "BulkResult", "BulkStartFailed", "ChildSpec", "Clock", "ConflictError", "DatabaseBusy", "DeployError",
     "Deployed", "EngineError", "FIELD_TYPES", "Forbidden", "Form", "FormField", "FormRejected", "GV_NS", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask
 
 from webui import auth, edge, errors, formatting, home, i18n, security
+from webui.admin import bp as admin_blueprint
+from webui.audit import bp as audit_blueprint
 from webui.dashboard import bp as dashboard_blueprint
 from webui.designer import bp as designer_blueprint
 from webui.help import bp as help_blueprint
@@ -49,6 +51,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.install(app)
     errors.install(app)
     for blueprint in (auth.bp, home.bp, help_blueprint, inbox_blueprint, plans_blueprint, designer_blueprint,
-                      monitor_blueprint, dashboard_blueprint):  # fmt: skip
+                      monitor_blueprint, dashboard_blueprint, audit_blueprint, admin_blueprint):  # fmt: skip
         app.register_blueprint(blueprint)
     return app

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from engine import AuditEvent, UnitOfWork, insert_rows
 from workflows.calendar import BusinessCalendar
+from workflows.calendar.days import province_calendar
 from workflows.escalation.digest import Item, Person, queue_digests
 from workflows.escalation.models import EscalationRun, Notice
 from workflows.escalation.policy import (
@@ -70,7 +71,7 @@ def run_escalations(
     """Run the day's urging of every province not yet urged today; flushes, never commits."""
     now = now or uow.now
     local = now.astimezone(LOCAL_TZ)
-    calendar = calendar or BusinessCalendar(range(local.year - 1, local.year + 2))
+    years = range(local.year - 1, local.year + 2)
     session = uow.session
     overrides = Overrides.load(session)
     roots = session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.parent_id.is_(None), OrgUnit.kind == "so").order_by(OrgUnit.code)).all()
@@ -84,7 +85,10 @@ def run_escalations(
         if run is None:
             skipped.append(root_code)
             continue
-        schedule = Schedule(calendar, local.date(), _since(session, root_id, local.date()))
+        # Each province urges on its own calendar: the government's days with its admin's days
+        # off and make-up days (``calendar_day``), unless the caller fixed one.
+        days = calendar or province_calendar(session, root_id, years)
+        schedule = Schedule(days, local.date(), _since(session, root_id, local.date()))
         province = _Province(uow, root_id, root_code, overrides, schedule, base_url)
         result = province.urge(run)
         notices, digests, unreached = notices + result.notices, digests + result.digests, unreached + result.unreached
