@@ -203,11 +203,14 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[Instance, Any, Any]:
         raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     workflow = steps.load(uow, instance, bundle)
-    if not steps.waits_on_timer(workflow):
-        # Waiting timer rows mirror the stored state's waiting timers: none there, none for
-        # ``steps.sync_timers`` to read back (one SELECT less for most steps).
-        uow.no_timer_rows.add(instance.id)
-    steps.catch_up(uow, instance, workflow)  # deadlines the sweep fired set-based
+    if steps.waits_on_timer(workflow):
+        # One SELECT serves both the catch-up below and the step's ``steps.sync_timers``.
+        waiting = steps.waiting_timers(workflow)
+        rows, fired = steps.read_timer_rows(uow.session, instance.id, waiting)
+        uow.timer_rows[instance.id] = rows
+        steps.catch_up(uow, instance, workflow, steps.fired_deadlines(waiting, fired))
+    else:
+        uow.timer_rows[instance.id] = []  # rows mirror the stored state's waiting timers: none
     return instance, workflow, bundle
 
 

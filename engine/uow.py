@@ -35,7 +35,9 @@ class UnitOfWork:
         self.session: Session = engine.write_session()
         self.touched: list[uuid.UUID] = []  # instances changed, for the conflict message
         self.timers_fired = 0
-        self.no_timer_rows: set[uuid.UUID] = set()  # instances loaded with no waiting timer (steps.load)
+        # The waiting timer rows of each instance loaded (``commands._load``), for its step's
+        # ``steps.sync_timers``: read once with the fired rows the catch-up needs.
+        self.timer_rows: dict[uuid.UUID, list[Any]] = {}
         # Called after the last flush and just before COMMIT; tests use it to pause a session
         # at the most delicate instant (Camunda's CompetingJoinTest does the same).
         self.before_commit: list[Callable[[UnitOfWork], None]] = []
