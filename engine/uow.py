@@ -92,7 +92,7 @@ class UnitOfWork:
             if translated is not None:
                 raise translated from exc
             raise
-        self.engine.seal_audit_quietly()
+        self.engine.after_commit()  # no audit seal here: the worker seals (docs/engine.md)
 
 
 def translate_db_error(exc: BaseException | None, touched: list[uuid.UUID]) -> EngineError | None:
