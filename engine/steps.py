@@ -245,9 +245,14 @@ def sync_human_tasks(
     session = uow.session
     opened: list[HumanTask] = []
     ready = {t.id: t for t in tasks_in(workflow, state=TaskState.READY, manual=True)}
-    open_rows = [] if new else session.scalars(  # a new instance has no rows yet
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-    ).all()
+    if new:
+        open_rows: list[HumanTask] = []  # a new instance has no rows yet
+    elif instance.id in uow.open_tasks:  # read with the task being completed
+        open_rows = [row for row in uow.open_tasks.pop(instance.id) if row.status == "open"]
+    else:
+        open_rows = list(session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+        ))  # fmt: skip
     known = {row.spiff_task_id for row in open_rows}
     for row in open_rows:
         if (
