@@ -357,7 +357,7 @@ def report(kind: str, r: dict[str, Any], k: int) -> None:
     audit_rows = [[("per instance (2 per child)" if a["per_instance_audit"] else "summary (1 per 1,000)"), a["events"], a["seconds"],
                    a["seal_seconds"], a["seal_runs"], a["seconds"] + a["seal_seconds"]] for a in r["audit"]]  # fmt: skip
     emit(table(f"{kind}: audit events at N={last['n']:,}", ["audit", "events", "call s", "seal s", "seal runs", "total s"], audit_rows,
-               ["a seal run chains at most 50,000 events; in production each runs after a later commit (ProcessEngine.seal_audit_quietly)"]))  # fmt: skip
+               ["a seal run chains at most 50,000 events; in production the worker runs them at each sweep (ProcessEngine.seal_all)"]))  # fmt: skip
     prof = r["profile"]
     if prof:
         emit(table(f"{kind}: cProfile of start_instances N={last['n']:,} + COMMIT (profiled {prof['wall_profiled']:.2f} s wall)",

@@ -86,7 +86,7 @@ from bench.dispatch_bench import (
     setup_province,
     top_functions,
 )
-from bench.engine_bench import sealing_deferred, settle
+from bench.engine_bench import settle
 from bench.report import emit, progress, run_on_databases, table
 from engine import (
     AuditEvent,
@@ -407,11 +407,10 @@ def urge_once(pe: ProcessEngine, clock: FrozenClock, label: str, when: datetime)
     clock.set(when)
     before = _urge_counts(pe)
     outcome: dict[str, Any] = {}
-    with sealing_deferred():  # the after-commit seal would run here (the clock jumped): timed apart below
-        started = time.perf_counter()
-        with pe.unit_of_work("worker", now=when) as uow:
-            outcome["result"] = run_escalations(uow, when, base_url=BASE_URL)
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()  # commands never seal (the worker does): the seal is timed apart below
+    with pe.unit_of_work("worker", now=when) as uow:
+        outcome["result"] = run_escalations(uow, when, base_url=BASE_URL)
+    seconds = time.perf_counter() - started
     seal_s, sealed = seal_all(pe)
     after = _urge_counts(pe)
     day = when.astimezone(LOCAL_TZ).date()

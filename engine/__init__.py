@@ -85,6 +85,7 @@ from engine.process_engine import (
     TimersFired,
 )
 from engine.queries import inbox
+from engine.reading import read_workflow
 from engine.sandbox import Sandbox
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
@@ -108,7 +109,7 @@ __all__ = [
     "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
     # For the shells and the domain (they import nothing else of the engine: an import-linter contract).
     "WorkerHeartbeat", "Claimed", "DeliveryError", "PermanentDeliveryError", "TransientDeliveryError", "Transport",
-    "TransportUnavailable", "anchor_line", "deliver_due", "failed_messages", "inbox", "register",
+    "TransportUnavailable", "anchor_line", "deliver_due", "failed_messages", "inbox", "register", "read_workflow",
     # Moving running instances to another version of their process (the designer's migrate).
     "Checked", "validate_bpmn", "InstanceVerdict", "MovePlan", "MoveResult", "Obstacle", "move_instances", "plan_move",
 ]  # fmt: skip

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[[UnitOfWork, Any], None]
 
+SEAL_BATCH = 50_000  # events one seal run chains (one transaction)
+
 
 @dataclass
 class EngineHooks:
@@ -127,7 +129,8 @@ class ProcessEngine:
         sandbox: Sandbox | None = None,
         max_bpmn_bytes: int = 5 * 1024 * 1024,
         seal_interval: timedelta = timedelta(seconds=1),
-        set_based_deadlines: bool = False,
+        set_based_deadlines: bool = True,
+        seal_after_commit: bool = False,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -142,12 +145,16 @@ class ProcessEngine:
         self._bundles: dict[int, ProcessBundle] = {}
         self._bundles_lock = threading.Lock()
         self._flag_timers: dict[int, frozenset[str]] = {}
-        # Off by default: a deadline fired set-based changes its process data (``qua_han``) only at
-        # the instance's next step, and readers of the stored variables (tests/bpmn/test_library.py)
-        # expect it at once. On, 100,000 deadlines fire in a minute instead of hours (bench/README.md).
+        # On by default: 100,000 deadlines fire in a minute instead of hours (bench/README.md). A
+        # deadline fired so reaches the stored process data (``qua_han``) at the instance's next
+        # step, before anything of that step runs (``steps.catch_up``); readers from outside a step
+        # use ``engine.read_workflow``, which applies it in memory (docs/engine.md, timers).
         self.set_based_deadlines = set_based_deadlines
-        # Sealing after every commit would cost a second write transaction per command (25-40 %
-        # of throughput, bench/README.md); sealing at most once per interval keeps the tail short.
+        # Off by default: a command commits its audit events and returns; the worker seals them
+        # (``seal_all`` every sweep) and ``audit verify`` seals first. Sealing on the request path
+        # cost a second write transaction per command (bench/README.md). On, a commit seals at most
+        # once per ``seal_interval`` (a shell that runs with no worker may want it).
+        self.seal_after_commit = seal_after_commit
         self.seal_interval = seal_interval
         self._last_seal: datetime | None = None
 
@@ -223,11 +230,24 @@ class ProcessEngine:
             session.flush()
             failure.params["incident"] = incident.id
         failure.args = (render(failure.code, **failure.params),)
-        self.seal_audit_quietly()
+        self.after_commit()
 
-    def seal_audit(self) -> int:
+    def seal_audit(self, limit: int = SEAL_BATCH) -> int:
+        """One seal run (its own transaction): chains up to ``limit`` committed events."""
         with self._write() as session, session.begin():
-            return audit.seal_pending(session, self.clock.now())
+            return audit.seal_pending(session, self.clock.now(), limit=limit)
+
+    def seal_all(self) -> int:
+        """Seal every event committed so far, in runs of ``SEAL_BATCH`` (the worker's job)."""
+        total = 0
+        while (sealed := self.seal_audit()) == SEAL_BATCH:
+            total += sealed
+        return total + sealed
+
+    def after_commit(self) -> None:
+        """What a unit of work does once committed: nothing, unless ``seal_after_commit``."""
+        if self.seal_after_commit:
+            self.seal_audit_quietly()
 
     def seal_audit_quietly(self) -> int:
         """Seal after a commit, at most once per ``seal_interval``; a failure here never fails the

@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import task_rows, task_tree
 from engine.bpmn import ProcessBundle
@@ -69,34 +70,58 @@ def waits_on_timer(workflow: BpmnWorkflow) -> bool:
     return any(is_timer(task) for task in tasks_in(workflow, state=TaskState.WAITING))
 
 
-def catch_up(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow) -> None:
-    """Fire in ``workflow`` the deadlines the sweep already fired set-based (``engine.timer_flags``):
-    their timer task still waits in the stored state while their row says fired. Runs before the
-    step's own action, so the deadline's script runs as if the sweep had stepped the instance
-    (completing the task first would cancel the boundary event and lose its flag)."""
-    due: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+def waiting_timers(workflow: BpmnWorkflow) -> dict[uuid.UUID, tuple[SpiffTask, datetime]]:
+    """The workflow's waiting timer tasks with a due instant, by SpiffWorkflow task id."""
+    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
     for task in tasks_in(workflow, state=TaskState.WAITING):
         if is_timer(task):
-            at = timer_due(task.task_spec.event_definition, task.internal_data)
-            if at is not None and at <= uow.now:
-                due[task.id] = (task, at)
-    if not due:
-        return  # the usual case: no query at all
-    rows = uow.session.execute(
-        select(Timer.spiff_task_id, Timer.due_at).where(
-            Timer.instance_id == instance.id, Timer.status == "fired", Timer.spiff_task_id.in_(list(due))
-        )
-    ).all()
-    # The same due instant: a cycle's earlier firing leaves a fired row for its task too.
-    ready = [due[spiff_id][0] for spiff_id, at in rows if due[spiff_id][1] == at]
-    if not ready:
-        return
+            due = timer_due(task.task_spec.event_definition, task.internal_data)
+            if due is not None:
+                waiting[task.id] = (task, due)
+    return waiting
 
-    def fire() -> None:
-        for task in ready:
+
+def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, Any]) -> tuple[list[Timer], list[Timer]]:
+    """(waiting rows, fired rows of timers still waiting in ``waiting``) of an instance, in one
+    SELECT: the step's ``sync_timers`` needs the first, ``catch_up`` the second."""
+    query = select(Timer).where(Timer.instance_id == instance_id)
+    if waiting:
+        query = query.where((Timer.status == "waiting") | ((Timer.status == "fired") & Timer.spiff_task_id.in_(list(waiting))))
+    else:
+        query = query.where(Timer.status == "waiting")
+    rows = session.scalars(query).all()
+    return [row for row in rows if row.status == "waiting"], [row for row in rows if row.status == "fired"]
+
+
+def fired_deadlines(
+    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]], fired_rows: Iterable[Timer]
+) -> list[tuple[SpiffTask, datetime]]:
+    """The waiting timer tasks whose row says fired at the same due instant: deadlines the sweep
+    fired set-based (``engine.timer_flags``) that the stored workflow has not seen yet. (A cycle's
+    earlier firing leaves a fired row for its task too, at an earlier instant.)"""
+    found: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+    for row in fired_rows:
+        current = waiting.get(row.spiff_task_id)
+        if current is not None and current[1] == row.due_at:
+            found[row.spiff_task_id] = current
+    return list(found.values())
+
+
+def fire_in_memory(deadlines: list[tuple[SpiffTask, datetime]]) -> None:
+    """Fire each timer task at its own due instant (the sweep's, which may be ahead of the
+    step's clock: ``giaoviec worker --now``), so its branch runs at the next engine steps."""
+    for task, at in deadlines:
+        with step_time(at):
             task.task_spec._update(task)
 
-    run(uow, instance, workflow, {"kind": "run"}, fire)
+
+def catch_up(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, deadlines: list[tuple[SpiffTask, datetime]]) -> None:
+    """Fire in ``workflow`` the deadlines the sweep already fired set-based (``fired_deadlines``).
+    Runs right after loading, before the step's own action and before any gateway reads data: the
+    deadline's script runs as if the sweep had stepped the instance (completing the task first
+    would cancel the boundary event and lose its flag)."""
+    if deadlines:
+        run(uow, instance, workflow, {"kind": "run"}, lambda: fire_in_memory(deadlines))
 
 
 def dump(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, new_instance: Instance | None = None) -> bytes:
@@ -220,9 +245,14 @@ def sync_human_tasks(
     session = uow.session
     opened: list[HumanTask] = []
     ready = {t.id: t for t in tasks_in(workflow, state=TaskState.READY, manual=True)}
-    open_rows = [] if new else session.scalars(  # a new instance has no rows yet
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-    ).all()
+    if new:
+        open_rows: list[HumanTask] = []  # a new instance has no rows yet
+    elif instance.id in uow.open_tasks:  # read with the task being completed
+        open_rows = [row for row in uow.open_tasks.pop(instance.id) if row.status == "open"]
+    else:
+        open_rows = list(session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+        ))  # fmt: skip
     known = {row.spiff_task_id for row in open_rows}
     for row in open_rows:
         if (
@@ -260,14 +290,11 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, 
     ``timer_fired`` audit event).
     """
     session = uow.session
-    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
-    for task in tasks_in(workflow, state=TaskState.WAITING):
-        if is_timer(task):
-            due = timer_due(task.task_spec.event_definition, task.internal_data)
-            if due is not None:
-                waiting[task.id] = (task, due)
-    if new or instance.id in uow.no_timer_rows:
-        rows: list[Timer] = []  # nothing waited before this step (``commands._load``)
+    waiting = waiting_timers(workflow)
+    if new:
+        rows: list[Timer] = []  # a new instance has no rows yet
+    elif instance.id in uow.timer_rows:
+        rows = uow.timer_rows.pop(instance.id)  # read when the instance was loaded (``commands._load``)
     else:
         rows = list(session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")))
     fired: list[str] = []

@@ -25,6 +25,8 @@ from engine.models import AuditEvent
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
 
+_INSERT_EVENTS = insert(AuditEvent.__table__)  # built once: one per commit otherwise
+
 
 class UnitOfWork:
     def __init__(self, engine: ProcessEngine, actor: str, *, on_behalf_of: str | None = None, now: datetime | None = None) -> None:
@@ -35,7 +37,12 @@ class UnitOfWork:
         self.session: Session = engine.write_session()
         self.touched: list[uuid.UUID] = []  # instances changed, for the conflict message
         self.timers_fired = 0
-        self.no_timer_rows: set[uuid.UUID] = set()  # instances loaded with no waiting timer (steps.load)
+        # The waiting timer rows of each instance loaded (``commands._load``), for its step's
+        # ``steps.sync_timers``: read once with the fired rows the catch-up needs.
+        self.timer_rows: dict[uuid.UUID, list[Any]] = {}
+        # The open human task rows of an instance whose task is being completed, read with the
+        # task (``commands._task_and_instance``), for ``steps.sync_human_tasks``.
+        self.open_tasks: dict[uuid.UUID, list[Any]] = {}
         # Called after the last flush and just before COMMIT; tests use it to pause a session
         # at the most delicate instant (Camunda's CompetingJoinTest does the same).
         self.before_commit: list[Callable[[UnitOfWork], None]] = []
@@ -57,7 +64,7 @@ class UnitOfWork:
         """INSERT the events recorded so far (in order: the sealer chains them by id)."""
         if self.events:
             rows, self.events = self.events, []
-            self.session.connection().execute(insert(AuditEvent.__table__), rows)
+            self.session.connection().execute(_INSERT_EVENTS, rows)
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -90,7 +97,7 @@ class UnitOfWork:
             if translated is not None:
                 raise translated from exc
             raise
-        self.engine.seal_audit_quietly()
+        self.engine.after_commit()  # no audit seal here: the worker seals (docs/engine.md)
 
 
 def translate_db_error(exc: BaseException | None, touched: list[uuid.UUID]) -> EngineError | None:

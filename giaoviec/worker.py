@@ -1,5 +1,6 @@
 """The worker: each sweep fires due timers, opens due periods, marks overdue work, runs the day's
-urging, delivers the outbox, publishes the audit chain's head, and records a heartbeat.
+urging, delivers the outbox, publishes the audit chain's head, records a heartbeat, and seals the
+audit events committed since the last sweep (commands never seal them on the request path).
 APScheduler drives the loop.
 
 Safety without coordination between workers:
@@ -70,6 +71,7 @@ class SweepReport:
     failed: int = 0
     anchors: int = 0
     anchor_mails: int = 0
+    sealed: int = 0  # audit events chained by this sweep (commands never seal: the worker does)
     phase_failures: int = 0  # phases of this sweep that failed (the others still ran)
     errors: list[str] = field(default_factory=list)  # one line per failed phase
 
@@ -102,7 +104,7 @@ class Worker:
         ]  # fmt: skip
         if self.transport is not None:
             parts.append(("outbox", self._deliver))
-        parts.append(("anchor", self._publish_audit_anchor))
+        parts += [("audit", self._seal_audit), ("anchor", self._publish_audit_anchor)]
         return parts
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
@@ -114,7 +116,6 @@ class Worker:
         for name, phase in self._phases():
             self._isolated(name, phase, now, report)
         self._isolated("heartbeat", self._beat, now, report)
-        self._isolated("audit", lambda at, done: self.pe.seal_audit_quietly(), now, report)
         return report
 
     @staticmethod
@@ -148,6 +149,11 @@ class Worker:
         with self.pe.unit_of_work("worker", now=now) as uow:
             urged = run_escalations(uow, now, base_url=self.base_url)
         report.notices, report.digests = urged.notices, urged.digests
+
+    def _seal_audit(self, now: datetime, report: SweepReport) -> None:
+        """Chain every event committed so far: commands leave sealing to the worker, off the
+        request path (docs/engine.md, audit trail)."""
+        report.sealed += self.pe.seal_all()
 
     def _publish_audit_anchor(self, now: datetime, report: SweepReport) -> None:
         """Append the audit chain's head to the anchor file when it moved, and mail it to the

@@ -39,6 +39,7 @@ from engine import (
     deploy,
     fire_due_timers,
     make_engine,
+    read_workflow,
     start_instance,
 )
 from engine.bpmn import FLOW_NODES, load_bpmn
@@ -165,8 +166,8 @@ def variables(pe: ProcessEngine, instance: Instance) -> tuple[dict[str, Any], di
     with pe.read() as s:
         row = s.get(Instance, instance.id)
         assert row is not None
-        bundle = pe.bundle_by_id(s, row.definition_id)
-    workflow = pe.codec.load(row.state, bundle.spec, bundle.subprocess_specs, pe.script_engine)
+        # As the next step sees it: deadlines fired set-based since the last step applied.
+        workflow = read_workflow(pe, s, row)
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     data = dict(ready[0].data) if ready else dict(workflow.data)
     objects = data.pop("data_objects", None) or dict(workflow.data.get("data_objects", {}))

@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine import (
     AuditEvent,
     AuditSeal,
     StartInstance,
+    StepFailed,
     complete_task,
     deploy,
     make_engine,
@@ -23,6 +24,7 @@ from engine import (
 from engine.audit import GENESIS, LONGEST_TRANSACTION, SEAL_LOOKBACK, chain_hash
 from engine.migrate import alembic_config
 from engine.queries import inbox
+from giaoviec.worker import Worker
 from tests.engine.bpmn_samples import user_task_chain
 from tests.engine.tamper import drop_guards, insert_event
 from tests.test_cli import run
@@ -38,6 +40,7 @@ def _some_history(pe, n=3):
 
 
 def test_every_command_is_sealed_into_one_verifiable_chain(pe, clock):
+    pe.seal_after_commit = True  # the old way: a commit seals, at most once per interval
     _some_history(pe)
     with pe.read() as s:
         assert verify(s).unsealed > 0  # the frozen clock never reached the next seal interval
@@ -58,10 +61,65 @@ def test_every_command_is_sealed_into_one_verifiable_chain(pe, clock):
     assert {e.event for e in events.values()} >= {"definition_deployed", "instance_started", "task_created"}
 
 
+def _events_and_seals(pe) -> tuple[int, int]:
+    with pe.read() as s:
+        return s.scalar(select(func.count()).select_from(AuditEvent)), s.scalar(select(func.count()).select_from(AuditSeal))
+
+
+def test_a_command_never_seals_the_worker_does(pe, clock):
+    """Sealing is off the request path by default: a completion commits its events and returns;
+    the worker's sweep chains them (every sweep, not once an interval)."""
+    _some_history(pe)
+    with pe.read() as s:
+        task = inbox(s, unit="U0")[0]
+    clock.advance(timedelta(hours=1))  # far past any seal interval
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, task.id)
+    events, seals = _events_and_seals(pe)
+    assert events > 0 and seals == 0
+    with pe.read() as s:
+        assert verify(s).unsealed == events  # not a finding: no seal has run since
+    report = Worker(pe).sweep(clock.now())
+    assert report.sealed == events and report.phase_failures == 0
+    with pe.read() as s:
+        result = verify(s)
+    assert result.ok and result.unsealed == 0 and result.checked == events
+    with pe.unit_of_work("user") as uow:
+        start_instance(uow, StartInstance("p", {}, unit_code="U9"))
+    more, _ = _events_and_seals(pe)
+    assert Worker(pe).sweep(clock.now()).sealed == more - events  # each sweep chains what came since
+    assert _events_and_seals(pe) == (more, more)
+
+
+def test_verify_never_misses_an_event_left_unsealed(db_url, pe, clock):
+    """With no worker running, every event a command, a failed step's incident or a set-based
+    deadline wrote is unsealed; ``audit verify`` seals every committed row first and checks them all."""
+    _some_history(pe, n=2)
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, user_task_chain(key="broken", names=("a",), script="x = 1 / 0"))
+        broken = start_instance(uow, StartInstance("broken", {}, unit_code="U7"))
+    with pe.read() as s:
+        [task] = inbox(s, unit="U7")
+    with pytest.raises(StepFailed), pe.unit_of_work("officer") as uow:  # its incident: a transaction of its own
+        complete_task(uow, task.id)
+    with pe.read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "incident_raised",
+                                                                           AuditEvent.instance_id == broken.id)) == 1  # fmt: skip
+    clock.advance(timedelta(minutes=20))  # older than LONGEST_TRANSACTION, still never reached by a seal
+    with pe.read() as s:
+        result = verify(s)
+    events, seals = _events_and_seals(pe)
+    assert result.ok and result.unsealed == events and seals == 0
+    cli = run(db_url, "audit", "verify")
+    assert cli.stdout.startswith(f"OK {events} events")
+    assert _events_and_seals(pe) == (events, events)
+
+
 @pytest.mark.parametrize("statement", ["UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event",
                                        "UPDATE audit_seal SET hash = 'x'", "DELETE FROM audit_seal"])
 def test_the_database_refuses_to_change_audit_rows(pe, statement):
     _some_history(pe, n=1)
+    pe.seal_audit()  # commands leave sealing to the worker: seal rows to refuse changing
     with pytest.raises(DBAPIError) as err, pe.db.begin() as conn:
         conn.execute(text(statement))
     assert "append-only" in str(err.value)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import event, select
 
 from engine import AuditEvent, HumanTask, StartInstance, complete_task, deploy, start_instance
-from tests.engine.bpmn_samples import user_task_chain
+from tests.engine.bpmn_samples import giao_nhiem_vu, user_task_chain
 
 
 def _statements(pe, action) -> list[str]:
@@ -24,28 +24,50 @@ def _statements(pe, action) -> list[str]:
     return sent
 
 
-def test_completing_a_task_takes_seven_statements_and_writes_its_events_at_once(pe, clock):
-    pe.seal_interval = timedelta(days=365)  # the seal is priced apart (bench/README.md)
+def test_completing_a_task_takes_five_statements_and_writes_its_events_at_once(pe, clock):
     with pe.unit_of_work("tester") as uow:
         deploy(uow, user_task_chain(names=("a", "b", "c")))
     with pe.unit_of_work("tester") as uow:
         instance_id = start_instance(uow, StartInstance("p", {}, unit_code="U1")).id
     [task] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
-    clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(hours=1))  # far past any seal interval: still no seal in the request
 
     def complete() -> None:
         with pe.unit_of_work("officer") as uow:
             complete_task(uow, task.id)
 
     sent = [s for s in _statements(pe, complete) if not s.startswith("BEGIN")]
-    # the task with its instance, its open tasks; UPDATE task, INSERT next task, UPDATE instance,
-    # INSERT the two events (one executemany). No timer query: the instance never waited on one.
-    assert len(sent) <= 7, sent
-    assert not any("timer" in s.lower() for s in sent)
+    # the task with its instance and the instance's open tasks (one SELECT); UPDATE task, INSERT
+    # next task, UPDATE instance, INSERT the two events (one executemany). No timer query: the
+    # instance never waited on one; no audit seal: the worker seals.
+    assert len(sent) <= 5, sent
+    assert not any("timer" in s.lower() or "audit_seal" in s.lower() for s in sent)
+    assert sum(s.startswith("SELECT") for s in sent) == 1
     assert sum(s.startswith("INSERT INTO audit_event") for s in sent) == 1
     events = _read(pe, AuditEvent, AuditEvent.instance_id == instance_id)
     assert [e.event for e in events][-2:] == ["task_completed", "task_created"]
     assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+def test_a_step_of_an_instance_with_a_deadline_reads_its_timer_rows_once(pe, clock):
+    """The timer rows are read once at load: the catch-up of set-based deadlines and the step's
+    own timer sync share that SELECT."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, giao_nhiem_vu())
+    with pe.unit_of_work("tester") as uow:
+        instance_id = start_instance(uow, StartInstance("giao_nhiem_vu", {}, unit_code="U1")).id
+    [receive] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, receive.id)  # the draft step opens, with its deadline
+    [draft] = _read(pe, HumanTask, HumanTask.instance_id == instance_id, HumanTask.status == "open")
+
+    def complete() -> None:
+        with pe.unit_of_work("officer") as uow:
+            complete_task(uow, draft.id, {"bao_cao": "xong"})
+
+    sent = _statements(pe, complete)
+    assert sum(s.startswith("SELECT") and "timer" in s.lower() for s in sent) <= 1, sent
+    assert sum(s.startswith("SELECT") for s in sent) == 2, sent
 
 
 def _read(pe, model, *where):

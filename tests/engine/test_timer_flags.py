@@ -15,11 +15,14 @@ from engine import (
     AuditEvent,
     HumanTask,
     Instance,
+    ProcessEngine,
     StartInstance,
     Timer,
     complete_task,
     deploy,
     fire_due_timers,
+    make_engine,
+    read_workflow,
     start_instance,
 )
 from engine.bpmn import load_bpmn
@@ -144,6 +147,7 @@ def test_deadlines_fire_set_based_once_then_the_workflow_catches_up(pe, clock):
 
 
 def test_deadlines_are_stepped_unless_the_engine_fires_them_set_based(pe, clock):
+    pe.set_based_deadlines = False
     with pe.unit_of_work("tester") as uow:
         deploy(uow, _deadline(DURATION))
     seen: list = []
@@ -255,3 +259,93 @@ def test_many_sweepers_fire_each_deadline_exactly_once(pe, clock):
     assert errors == [] and sum(fired) == n
     per_timer = Counter(e.data["timer"] for e in _rows(pe, AuditEvent, AuditEvent.event == "timer_fired"))
     assert len(per_timer) == n and set(per_timer.values()) == {1}
+
+
+def _late_or_on_time(key: str = "g") -> bytes:
+    """work (deadline PT1H: ``qua_han = True`` into a data object) -> gateway on ``qua_han`` ->
+    ``late`` or ``on_time``: what a process that branches on lateness looks like."""
+    body = (
+        '<bpmn:dataObject id="qua_han"/><bpmn:dataObjectReference id="qua_han_ref" dataObjectRef="qua_han"/>'
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="work" name="Làm"/>'
+        '<bpmn:boundaryEvent id="deadline" attachedToRef="work" cancelActivity="false">'
+        f"<bpmn:timerEventDefinition>{DURATION}</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+        '<bpmn:scriptTask id="flag"><bpmn:dataOutputAssociation id="to_flag"><bpmn:targetRef>qua_han_ref</bpmn:targetRef>'
+        "</bpmn:dataOutputAssociation><bpmn:script>qua_han = True</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:endEvent id="flagged"/>'
+        '<bpmn:exclusiveGateway id="was_late" default="f_on_time"/>'
+        '<bpmn:userTask id="late" name="Giải trình"/><bpmn:userTask id="on_time" name="Đúng hạn"/>'
+        '<bpmn:endEvent id="end_late"/><bpmn:endEvent id="end_on_time"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="was_late"/>'
+        '<bpmn:sequenceFlow id="f_late" sourceRef="was_late" targetRef="late">'
+        "<bpmn:conditionExpression>qua_han == True</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="f_on_time" sourceRef="was_late" targetRef="on_time"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="end_late"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="on_time" targetRef="end_on_time"/>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="deadline" targetRef="flag"/>'
+        '<bpmn:sequenceFlow id="f6" sourceRef="flag" targetRef="flagged"/>'
+    )
+    return process(body, key=key, lanes={"Chuyên viên": ["work", "late", "on_time"]})
+
+
+def _flag_object(pe, instance_id):
+    """``qua_han`` as seen from outside a step (``engine.read_workflow``) and in the stored bytes."""
+    with pe.read() as s:
+        instance = s.get(Instance, instance_id)
+        seen = read_workflow(pe, s, instance).data_objects.get("qua_han")
+        bundle = pe.bundle_by_id(s, instance.definition_id)
+    stored = pe.codec.load(instance.state, bundle.spec, bundle.subprocess_specs, pe.script_engine)
+    return seen, stored.data_objects.get("qua_han")
+
+
+def test_set_based_deadlines_are_the_default(db_url, clock):
+    db = make_engine(db_url)
+    try:
+        assert ProcessEngine(db, clock=clock, roles=role_catalog()).set_based_deadlines is True
+    finally:
+        db.dispose()
+
+
+def test_a_gateway_after_a_deadline_sees_the_flag_fired_set_based(pe, clock):
+    """BPMN semantics hold with the set-based path (the default): the sweep writes no workflow,
+    the next step applies the deadline before its own action, so the gateway after the task
+    reads ``qua_han``; and a reader between the two (``read_workflow``) sees it too."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, _late_or_on_time())
+    seen: list = []
+    pe.hooks.timers_fired.append(lambda uow, fired: seen.extend(fired.timers))
+    late_id, on_time_id = _start(pe, "g", 2)
+    [work_on_time] = _rows(pe, HumanTask, HumanTask.instance_id == on_time_id)
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, work_on_time.id)
+    assert fire_due_timers(pe, clock.advance(timedelta(hours=1))).fired == 1
+    assert seen == [(late_id, "deadline")]  # set-based: no step of the instance
+    assert _flag_object(pe, late_id) == (True, None)  # read as of now; the stored bytes lag
+    [work] = _rows(pe, HumanTask, HumanTask.instance_id == late_id, HumanTask.status == "open")
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, work.id)
+    assert _flag_object(pe, late_id) == (True, True)
+    opened = {i: [t.element_id for t in _rows(pe, HumanTask, HumanTask.instance_id == i, HumanTask.status == "open")]
+              for i in (late_id, on_time_id)}  # fmt: skip
+    assert opened == {late_id: ["late"], on_time_id: ["on_time"]}
+    assert len(_rows(pe, AuditEvent, AuditEvent.event == "timer_fired", AuditEvent.instance_id == late_id)) == 1
+
+
+def test_a_sweep_ahead_of_the_clock_is_caught_up_once(pe, clock):
+    """``giaoviec worker --now`` may sweep ahead of the engine's clock: the next step, at the
+    earlier clock, still applies the fired deadline (its row says fired at the same due instant),
+    and neither a second row nor a second firing follows."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, _late_or_on_time())
+    [instance_id] = _start(pe, "g", 1)
+    due = clock.now() + timedelta(hours=1)
+    assert fire_due_timers(pe, due + timedelta(hours=1)).fired == 1  # the clock stays behind
+    assert _flag_object(pe, instance_id) == (True, None)
+    [work] = _rows(pe, HumanTask, HumanTask.instance_id == instance_id)
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, work.id)
+    [late] = _rows(pe, HumanTask, HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    assert late.element_id == "late"
+    assert [(t.status, t.due_at) for t in _rows(pe, Timer, Timer.instance_id == instance_id)] == [("fired", due)]
+    assert fire_due_timers(pe, due + timedelta(days=30)).fired == 0
+    assert len(_rows(pe, AuditEvent, AuditEvent.event == "timer_fired")) == 1
