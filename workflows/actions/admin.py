@@ -55,6 +55,7 @@ from workflows.notify.smtp import SENDER_ENV, URL_ENV, SmtpConfig, SmtpTransport
 from workflows.org import commands as org
 from workflows.org import membership
 from workflows.org.models import Delegation, OrgUnit, UnitAlias, User, UserRole
+from workflows.org.queries import province_root
 from workflows.plans.models import Plan
 
 PAGE_SIZE = 50
@@ -65,13 +66,6 @@ TEST_MAIL_TIMEOUT = 15.0  # seconds: the page waits for the server's answer
 
 # --- who acts, and may they -----------------------------------------------------------------------
 
-
-def province_root(session: Session, user: User) -> OrgUnit:
-    unit = session.get(OrgUnit, user.unit_id)
-    assert unit is not None and unit.root_id is not None
-    root = session.get(OrgUnit, unit.root_id)
-    assert root is not None
-    return root
 
 
 def _decide(uow: UnitOfWork, user: User, action: OrgAction, target: UnitFacts) -> UserFacts:

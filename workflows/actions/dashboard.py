@@ -45,6 +45,7 @@ from workflows.indicators.targets import Evaluation, Target, evaluate
 from workflows.indicators.targets import rate as indicator_rate
 from workflows.org.kinds import UnitKind
 from workflows.org.models import OrgUnit, User
+from workflows.org.queries import province_root
 from workflows.plans.models import Plan
 from workflows.timeframes import LOCAL_TZ
 from workflows.tracking.models import Tracking
@@ -128,16 +129,9 @@ def decide(user: UserFacts, root: UnitFacts, unit: UnitFacts, day: date) -> Deci
     return Decision(ACTION, user, unit)
 
 
-def _root(session: Session, user: User) -> OrgUnit:
-    unit = session.get(OrgUnit, user.unit_id)
-    assert unit is not None
-    root = session.get(OrgUnit, unit.root_id or unit.id)
-    assert root is not None
-    return root
-
 
 def may_view(session: Session, user: User, now: datetime) -> bool:
-    return reading(load_user(session, user, day_of(now)), unit_facts(_root(session, user)), day_of(now)) is not None
+    return reading(load_user(session, user, day_of(now)), unit_facts(province_root(session, user)), day_of(now)) is not None
 
 
 def in_menu(roles: Iterable[str]) -> bool:
@@ -151,7 +145,7 @@ def _ensure(uow: UnitOfWork, user: User, unit_code: str | None) -> tuple[OrgUnit
     and raised. An unknown unit code is refused like a unit outside the person's reach."""
     session, day = uow.session, day_of(uow.now)
     facts = load_user(session, user, day)
-    root = _root(session, user)
+    root = province_root(session, user)
     seen = reading(facts, unit_facts(root), day)
     unit: OrgUnit | None = None
     if seen is not None:

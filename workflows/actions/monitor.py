@@ -55,6 +55,7 @@ from workflows.authz.model import Decision, NotAllowed, UnitFacts, UserFacts
 from workflows.authz.refusals import record_refusal
 from workflows.authz.rules import day_of, reaches
 from workflows.org.models import OrgUnit, User
+from workflows.org.queries import province_root
 
 register({
     "monitor_not_allowed": (
@@ -114,13 +115,6 @@ def decide(user: UserFacts, action: str, root: UnitFacts, day: Any) -> Decision:
         return Decision(action, user, root, "authz_read_only", params)
     return Decision(action, user, root, "monitor_not_actor", params)
 
-
-def province_root(session: Session, user: User) -> OrgUnit:
-    unit = session.get(OrgUnit, user.unit_id)
-    assert unit is not None
-    root = session.get(OrgUnit, unit.root_id or unit.id)
-    assert root is not None
-    return root
 
 
 def _facts(session: Session, user: User, now: datetime) -> UserFacts:

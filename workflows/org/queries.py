@@ -21,6 +21,15 @@ def find_unit(session: Session, code: str) -> OrgUnit:
     return unit
 
 
+def province_root(session: Session, user: User) -> OrgUnit:
+    """The root of the person's province (the Sở's tree): a root unit is its own root."""
+    unit = session.get(OrgUnit, user.unit_id)
+    assert unit is not None
+    root = session.get(OrgUnit, unit.root_id or unit.id)
+    assert root is not None
+    return root
+
+
 def subtree(session: Session, unit: OrgUnit, *, include_self: bool = True) -> Sequence[OrgUnit]:
     """The unit and everything below it: one range scan on the materialised path."""
     query = select(OrgUnit).where(OrgUnit.path.startswith(unit.path, autoescape=True))
