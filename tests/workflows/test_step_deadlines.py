@@ -18,6 +18,7 @@ from engine import (
     deploy,
     start_instance,
     start_instances,
+    validate_bpmn,
 )
 from tests.engine.bpmn_samples import LIBRARY
 from workflows.calendar.days import declare_day
@@ -106,3 +107,14 @@ def test_a_bulk_start_applies_the_rule_to_every_child(province: ProcessEngine) -
         dues = dict(session.execute(select(Instance.business_key, HumanTask.due_at).join(Instance, Instance.id == HumanTask.instance_id)).all())
     assert len(started.instance_ids) == 2 and dues == {"a": _local(2026, 3, 10), "b": _local(2026, 3, 6)}
 
+
+def test_a_steps_escalation_is_a_warning_on_its_element_never_a_refusal(province: ProcessEngine) -> None:
+    """Urging follows the policy set in /admin (per province, process, plan), not a step's own
+    gv:escalation: the designer's check says so on the element, and the model still deploys."""
+    with province.unit_of_work("admin") as uow:
+        checked = validate_bpmn(uow, _with_rule('<gv:escalation remindBefore="3,1" escalateAfter="2"/>'))
+        plain = validate_bpmn(uow, _with_rule('<gv:deadline workingDays="5"/>'))
+    assert checked.ok and checked.keys == ("giao_nhiem_vu",)
+    assert [(w.code, w.element_id) for w in checked.warnings] == [("gv_escalation_not_applied", "tiep_nhan")]
+    assert "chính sách đôn đốc đặt trong trang Quản trị" in checked.warnings[0].message()
+    assert plain.ok and plain.warnings == ()
