@@ -14,6 +14,8 @@ knowledge:
   the first of its periods still due after the step opens, else the first of the next year's.
 
 The engine then never lets the step's due pass the instance's own deadline (``engine.task_rows.due_of``).
+A timeframe the domain does not understand is refused at deploy (``check_timeframes``), with its
+step's id, rather than silently giving the step no deadline of its own.
 """
 
 from __future__ import annotations
@@ -22,15 +24,47 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine import ProcessEngine, StepDeadline, UnitOfWork
+from engine import (
+    DeployError,
+    Problem,
+    ProcessBundle,
+    ProcessEngine,
+    StepDeadline,
+    UnitOfWork,
+    register,
+)
 from workflows.calendar.business import BusinessCalendar, national_calendar
 from workflows.calendar.days import province_calendar
 from workflows.org.models import OrgUnit
 from workflows.timeframes import LOCAL_TZ, TimeframeRefused, due_after, parse_timeframe
 
+register({
+    "step_deadline_timeframe_refused": (
+        "Hạn xử lý của bước không đọc được: {reason}",
+        "The step's deadline rule cannot be read: {reason_en}",
+    ),
+})  # fmt: skip
+
 
 def install(pe: ProcessEngine) -> None:
     pe.hooks.add("task_deadline", on_task_deadline)
+    pe.hooks.add("definition_deploying", check_timeframes)
+
+
+def check_timeframes(uow: UnitOfWork, bundle: ProcessBundle) -> None:
+    """Refuse a step whose ``gv:deadline`` timeframe the domain cannot read (it is read for the
+    year the step opens; a phrase refused for this year is refused whatever the year)."""
+    year = uow.now.astimezone(LOCAL_TZ).year
+    problems = []
+    for element_id, rule in sorted(bundle.deadlines.items()):
+        if rule.timeframe is None:
+            continue
+        try:
+            parse_timeframe(rule.timeframe, year)
+        except TimeframeRefused as refused:
+            problems.append(Problem("step_deadline_timeframe_refused", element_id, {"reason": refused.reason_vi, "reason_en": refused.reason_en}))
+    if problems:
+        raise DeployError(problems)
 
 
 def on_task_deadline(uow: UnitOfWork, asked: StepDeadline) -> None:

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from engine import (
     ChildSpec,
+    DeployError,
     HumanTask,
     Instance,
+    ProcessDefinition,
     ProcessEngine,
     StartInstance,
     deploy,
@@ -118,3 +120,14 @@ def test_a_steps_escalation_is_a_warning_on_its_element_never_a_refusal(province
     assert [(w.code, w.element_id) for w in checked.warnings] == [("gv_escalation_not_applied", "tiep_nhan")]
     assert "chính sách đôn đốc đặt trong trang Quản trị" in checked.warnings[0].message()
     assert plain.ok and plain.warnings == ()
+
+
+def test_a_timeframe_the_domain_cannot_read_is_refused_at_deploy_on_its_step(province: ProcessEngine) -> None:
+    """Rather than a step silently left with no deadline of its own."""
+    with pytest.raises(DeployError) as refused, province.unit_of_work("admin") as uow:
+        deploy(uow, _with_rule('<gv:deadline timeframe="khi nào xong thì nộp"/>'))
+    [problem] = refused.value.problems
+    assert (problem.code, problem.element_id) == ("step_deadline_timeframe_refused", "tiep_nhan")
+    assert problem.message().startswith("Hạn xử lý của bước không đọc được: ")
+    with province.read() as session:
+        assert session.scalars(select(ProcessDefinition)).all() == []
