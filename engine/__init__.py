@@ -87,6 +87,7 @@ from engine.process_engine import (
 from engine.queries import inbox
 from engine.reading import read_workflow
 from engine.sandbox import Sandbox
+from engine.task_rows import StepDeadline
 from engine.timer_sweep import SweepResult, fire_due_timers
 from engine.uow import UnitOfWork
 from engine.version_move import (
@@ -104,7 +105,7 @@ __all__ = [
     "Deployed", "EngineError", "FIELD_TYPES", "Forbidden", "Form", "FormField", "FormRejected", "GV_NS", "FrozenClock", "HumanTask", "Incident", "Instance", "InvalidState",
     "NotFound", "OutboxMessage", "Problem", "ProcessBundle", "ProcessDefinition", "ProcessEngine",
     "RoleCatalog", "Sandbox", "ScriptError", "StartInstance", "StepFailed", "SweepResult",
-    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "cancel_instance", "complete_task", "insert_rows", "InstancesStarted", "move_deadline", "StepSaved", "TimersFired",
+    "SystemClock", "TaskCompletion", "Timer", "UnitOfWork", "Verification", "add_outbox_message", "cancel_instance", "complete_task", "insert_rows", "InstancesStarted", "move_deadline", "StepSaved", "StepDeadline", "TimersFired",
     "default_database_url", "deploy", "fire_due_timers", "make_engine", "render", "resume",
     "retry_incident", "seal_pending", "start_event", "start_instance", "start_instances", "upgrade", "verify",
     # For the shells and the domain (they import nothing else of the engine: an import-linter contract).

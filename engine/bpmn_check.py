@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.bpmn import load_bpmn
 from engine.errors import DeployError
+from engine.gv import escalation_warnings
 from engine.messages import Problem
 from engine.uow import UnitOfWork
 
@@ -19,6 +20,8 @@ from engine.uow import UnitOfWork
 class Checked:
     keys: tuple[str, ...]  # the executable processes the file would deploy (none if refused)
     problems: tuple[Problem, ...]
+    # What deploys but does not do what the model suggests (a step's gv:escalation): never refused.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -37,4 +40,5 @@ def validate_bpmn(uow: UnitOfWork, xml: bytes, *, source_name: str = "designer.b
             engine.hooks.fire("definition_deploying", uow, bundle)
         except DeployError as refused:
             problems += refused.problems
-    return Checked(tuple(bundles) if not problems else (), tuple(problems))
+    warnings = [w for bundle in bundles.values() for w in escalation_warnings(bundle.escalations)]
+    return Checked(tuple(bundles) if not problems else (), tuple(problems), tuple(warnings))

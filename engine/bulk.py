@@ -186,6 +186,9 @@ def start_instances(
     ]  # fmt: skip
     session = uow.session
     session.flush()  # what the caller added before goes in first (e.g. the parent instance)
+    # One bulk start is one dispatch of one province's plan: its children share the calendar, so
+    # a step's gv:deadline is resolved once, on the first child's unit.
+    tasks = [task_rows.resolve_rule(uow, t, unit_code=todo[0].unit_code, process_key=definition.key) for t in tasks]
     parents = task_rows.parent_units(session, (c.parent_id for c in todo) if any(t.needs_parent for t in tasks) else ())
     owners = [
         task_rows.Owner(instance_id, c.unit_code, parents.get(c.parent_id) if c.parent_id else None,

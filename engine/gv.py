@@ -4,7 +4,9 @@ Namespace ``https://giaoviec.vn/schema/bpmn/1.0``, prefix ``gv``. Every ``gv`` e
 here, in one place: today ``gv:form`` (its ``gv:field`` children, see ``engine.forms``) on a
 userTask or manualTask; ``gv:lane`` (role, party) on a lane; ``gv:deadline`` (a timeframe or N
 working days) and ``gv:escalation`` (reminders before, escalation after) on a userTask or
-manualTask — the attributes the designer's properties panel writes. Each is one entry of
+manualTask — the attributes the designer's properties panel writes (``gv:deadline`` applies when
+the step opens, ``engine.task_rows.resolve_rule``; ``gv:escalation`` is kept but not applied, a
+warning at validation, ``escalation_warnings``). Each is one entry of
 ``_READERS``. Other namespaces inside
 ``extensionElements`` (a modeler's own) are left alone; a ``gv`` element this version does not
 know, or one in the wrong place, is refused with the id of the element it belongs to, so that a
@@ -57,6 +59,13 @@ register({
     "gv_escalation_invalid": (
         "Thiết lập đôn đốc, leo thang không hợp lệ: {detail}.",
         "The escalation settings are invalid: {detail}.",
+    ),
+    # A warning, never a refusal (``escalation_warnings``): the setting is kept, nothing reads it yet.
+    "gv_escalation_not_applied": (
+        "Thiết lập đôn đốc, leo thang của bước được lưu nhưng chưa được áp dụng khi chạy: "
+        "việc nhắc hạn và leo thang theo chính sách đôn đốc đặt trong trang Quản trị.",
+        "The step's escalation settings are kept but not applied at run time: reminders and "
+        "escalation follow the escalation policy set in Administration.",
     ),
 })  # fmt: skip
 
@@ -243,6 +252,14 @@ def _read_escalation(reading: _Reading, owner: Any, element: Any) -> None:
         reading.problem("gv_escalation_invalid", owner, detail="remindBefore là các số ngày cách nhau bởi dấu phẩy (3,1); escalateAfter là một số ngày")
         return
     reading.found.escalations[owner.get("id")] = Escalation(tuple(d for d in before if d is not None), after)
+
+
+def escalation_warnings(escalations: Iterable[str]) -> list[Problem]:
+    """A warning on each step that declares ``gv:escalation``: urging is per process (the policy
+    an administrator sets per province, process and plan, ``workflows.escalation.policy``) and
+    per obligation, not per step, so a step's own settings are not applied; the designer says so
+    on the element instead of letting the panel suggest otherwise."""
+    return [Problem("gv_escalation_not_applied", element_id) for element_id in sorted(escalations)]
 
 
 # gv element -> its reader (reading, the BPMN element it belongs to, the gv element).

@@ -61,6 +61,10 @@ class EngineHooks:
     # Deadlines the timer sweep fired set-based, without a step (``engine.timer_flags``): the
     # domain updates its rows for all of them at once. ``step_saved`` does not fire for them.
     timers_fired: list[Hook] = field(default_factory=list)  # subject: TimersFired
+    # When a step that declares ``gv:deadline`` opens: the domain resolves the rule on its
+    # calendar and sets ``subject.due`` (``engine.task_rows.resolve_rule``); a bulk start asks
+    # once per step for all its children. No hook: the rule is not applied.
+    task_deadline: list[Hook] = field(default_factory=list)  # subject: task_rows.StepDeadline
 
     def add(self, name: str, hook: Hook) -> None:
         """Plug ``hook`` in at ``name`` once: installing the domain twice adds nothing."""

@@ -263,7 +263,10 @@ def sync_human_tasks(
             uow.audit(
                 "task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id
             )
-    new_tasks = [task_rows.ready_task(task, bundle) for spiff_id, task in ready.items() if spiff_id not in known]
+    new_tasks = [
+        task_rows.resolve_rule(uow, task_rows.ready_task(task, bundle), unit_code=instance.unit_code, process_key=instance.process_key)
+        for spiff_id, task in ready.items() if spiff_id not in known
+    ]  # fmt: skip
     owner = _owner(uow, instance, need_parent=any(task.needs_parent for task in new_tasks))
     for task in new_tasks:
         row = task_rows.human_task(new_id(uow.now), task, owner, instance.process_key, uow.now)

@@ -4,14 +4,18 @@
 A row has two kinds of columns. Those of ``ReadyTask`` come from the workflow state and are the
 same for every instance in that state (the bulk path computes them once for thousands of
 children). Those of ``Owner`` are the instance's own (its unit, its parent's unit, plan keys,
-due date). ``candidate_unit`` decides whose inbox the task is in from both.
+due date). ``candidate_unit`` decides whose inbox the task is in from both, ``due_of`` when it is due.
+
+A step's ``gv:deadline`` (the designer's rule: a timeframe or N working days, ``engine.gv``) needs
+the domain's calendar, so the engine asks for it through the ``task_deadline`` hook
+(``resolve_rule``): the domain sets ``StepDeadline.due``. Without such a hook the rule is not applied.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import ProcessBundle
+from engine.gv import Deadline
 from engine.models import HumanTask, Instance
 from engine.timers_spiff import timer_due
+from engine.uow import UnitOfWork
 
 # Parent ids per query when looking up parents' units (well under both databases' bind limits).
 _PARENT_QUERY_CHUNK = 2_000
@@ -42,6 +48,8 @@ class ReadyTask:
     party: str | None  # the lane's party variable (e.g. don_vi_giao); None: the instance's own unit
     named_unit: str | None  # the unit that variable names in the task's data, if it names one
     deadline: datetime | None  # the earliest timer boundary event on the task
+    rule: Deadline | None = None  # the step's gv:deadline, if it declares one
+    rule_due: datetime | None = None  # that rule resolved when the step opened (``resolve_rule``)
 
     @property
     def needs_parent(self) -> bool:
@@ -65,8 +73,32 @@ def ready_task(task: SpiffTask, bundle: ProcessBundle) -> ReadyTask:
         spiff_task_id=task.id, element_id=element_id, name=task.task_spec.bpmn_name or element_id,
         lane=bundle.lanes.get(element_id), role=bundle.roles.get(element_id), party=party,
         named_unit=named.strip() if isinstance(named, str) and named.strip() else None,
-        deadline=_deadline(task),
+        deadline=_deadline(task), rule=bundle.deadlines.get(element_id),
     )  # fmt: skip
+
+
+@dataclass
+class StepDeadline:
+    """What a ``task_deadline`` hook receives for a step that declares ``gv:deadline``: the rule,
+    the instant the step opens, the unit whose calendar counts (the instance's), the step; the
+    hook sets ``due`` (None: the rule cannot be resolved, e.g. a timeframe with no period left)."""
+
+    rule: Deadline
+    opened_at: datetime
+    unit_code: str | None
+    process_key: str
+    element_id: str
+    due: datetime | None = None
+
+
+def resolve_rule(uow: UnitOfWork, task: ReadyTask, *, unit_code: str | None, process_key: str) -> ReadyTask:
+    """``task`` with its ``gv:deadline`` resolved, as of the step's instant, by the domain's
+    ``task_deadline`` hooks (the calendar of ``unit_code``'s province is the domain's knowledge)."""
+    if task.rule is None or not uow.engine.hooks.task_deadline:
+        return task
+    asked = StepDeadline(task.rule, uow.now, unit_code, process_key, task.element_id)
+    uow.engine.hooks.fire("task_deadline", uow, asked)
+    return replace(task, rule_due=asked.due)
 
 
 def _deadline(task: SpiffTask) -> datetime | None:
@@ -115,8 +147,17 @@ def candidate_unit(task: ReadyTask, owner: Owner) -> str | None:
 
 def owner_values(task: ReadyTask, owner: Owner) -> tuple[Any, ...]:
     """The values of ``OWNER_COLUMNS`` for ``owner``'s row of ``task``."""
-    return (owner.instance_id, candidate_unit(task, owner), task.deadline or owner.due_at,
+    return (owner.instance_id, candidate_unit(task, owner), due_of(task, owner),
             owner.plan_key, owner.task_key, owner.period)  # fmt: skip
+
+
+def due_of(task: ReadyTask, owner: Owner) -> datetime | None:
+    """When the step is due: its earliest timer boundary event, else the instance's due date; a
+    step whose ``gv:deadline`` resolved is due at the earliest of that, its timer and the
+    instance's own deadline (a step's rule never gives more time than the whole obligation)."""
+    if task.rule_due is None:
+        return task.deadline or owner.due_at
+    return min(due for due in (task.rule_due, task.deadline, owner.due_at) if due is not None)
 
 
 def human_task(row_id: uuid.UUID, task: ReadyTask, owner: Owner, process_key: str, now: datetime) -> HumanTask:

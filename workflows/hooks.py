@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import ProcessEngine
-from workflows import process_contract
+from workflows import process_contract, step_deadlines
 from workflows.actions import guard as action_guard
 from workflows.cascade import dispatch, reporting, signoff
 from workflows.tracking import follow
@@ -14,7 +14,8 @@ def install(pe: ProcessEngine, signer: signoff.Signer | None = None, *, guard: b
     the person; ``guard=False`` only for a harness that drives the processes as the engine itself,
     as the domain's tests of the cascade do), then the process contract (its checks refuse before
     anything else runs), then tracking (a ward's re-assignment must find its own tracking row), then
-    reports (the sign-off needs the approved version), then the cascade."""
+    reports (the sign-off needs the approved version), then the cascade; and the business calendar
+    that resolves a step's own deadline rule (``workflows.step_deadlines``)."""
     if guard:
         action_guard.install(pe)
     process_contract.install(pe)
@@ -22,4 +23,5 @@ def install(pe: ProcessEngine, signer: signoff.Signer | None = None, *, guard: b
     reporting.install(pe)
     signoff.install(pe, signer)
     dispatch.install(pe)
+    step_deadlines.install(pe)
     return pe

@@ -1,6 +1,8 @@
 """The designer in Debian's Chromium: copy a library process, change a lane's role and a step's
-deadline in the properties panel, validate, deploy, see the new version in /processes, compare
-the two versions, migrate the running instances (dry run, then for real); every MIWG model opens
+deadline in the properties panel, validate, deploy, see the new version in /processes, dispatch
+with it (the step is due when the designer said), compare the two versions, migrate the running
+instances (dry run, then for real), see the version in /monitor with its counts and the step's due
+date on the task page; a step's escalation settings are a warning on the element; every MIWG model opens
 and saves back with no element lost, in one page session; a model with elements the engine does
 not run is marked on those elements as soon as it is opened. Accessibility (axe) on each page, no
 console error or CSP violation, screenshots."""
@@ -8,15 +10,17 @@ console error or CSP violation, screenshots."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from lxml import etree
 from sqlalchemy import select
 
-from engine import HumanTask, ProcessDefinition
+from engine import ChildSpec, HumanTask, ProcessDefinition, start_instances
 from tests.fixtures.browser import screenshot
 from tests.fixtures.shared import MIWG
 from tests.fixtures.webapp import check_accessibility
 from tests.webui.test_browser import log_in
+from workflows.timeframes import LOCAL_TZ
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 GV = "https://giaoviec.vn/schema/bpmn/1.0"
@@ -54,7 +58,22 @@ def wait_model(page, expression):
     page.wait_for_function(f"() => {{ const r = {EDITOR}.bpmn.get('elementRegistry'); return {expression}; }}")
 
 
-def test_copy_change_deploy_diff_and_migrate(page, world_server, pe, world):
+def badges(page):
+    """The counts drawn over the monitor's diagram: {element id: {kind: number}}."""
+    return page.evaluate("""() => {
+      const out = {};
+      for (const box of document.querySelectorAll('.djs-overlay-gv-counts')) {
+        const id = box.parentElement.getAttribute('data-container-id');
+        out[id] = {};
+        for (const badge of box.querySelectorAll('.gv-count')) {
+          out[id][badge.className.replace(/.*gv-count--/, '')] = Number(badge.textContent);
+        }
+      }
+      return out;
+    }""")
+
+
+def test_copy_change_deploy_diff_and_migrate(page, world_server, pe, world, clock):
     problems = watch(page)
     base = world_server.url
     log_in(page, world_server, "p_cv")
@@ -98,6 +117,17 @@ def test_copy_change_deploy_diff_and_migrate(page, world_server, pe, world):
     [deadline] = root.findall(".//bpmn:userTask[@id='tiep_nhan']/bpmn:extensionElements/gv:deadline", ns)
     assert deadline.get("workingDays") == "5"
 
+    # Dispatch with v2 as the monitor's world seeds its instances (the engine's bulk start, the
+    # domain's hooks installed), for the THPT, the work due at the end of the month: the first
+    # step opens on Monday 02/03 and is due 5 working days later (late from 00:00 on 10/03), the
+    # designer's rule, not the instance's 31/03.
+    with pe.unit_of_work("tester") as uow:
+        children = [ChildSpec("T.THPT1", business_key=f"designer-v2/{n}", due_at=datetime(2026, 4, 1, tzinfo=LOCAL_TZ)) for n in (1, 2)]
+        started = start_instances(uow, "giao_nhiem_vu", children, data={"don_vi_giao": "T", "tieu_de": "Nhiệm vụ theo phiên bản 2"}).instance_ids
+    with pe.read() as s:
+        v2_steps = s.execute(select(HumanTask.id, HumanTask.due_at, HumanTask.candidate_role).where(HumanTask.instance_id.in_(started))).all()
+    assert {(due, role) for _, due, role in v2_steps} == {(datetime(2026, 3, 10, tzinfo=LOCAL_TZ), "leader")}
+
     page.locator("section.process", has=page.locator("#process-giao_nhiem_vu")).get_by_role("link", name="So sánh hai phiên bản mới nhất").click()
     page.wait_for_url(re.compile(r".*/processes/giao_nhiem_vu/diff\?from=1&to=2$"))
     page.wait_for_function("() => document.querySelector('[data-gv-diff]').dataset.compared === 'true'")
@@ -123,6 +153,51 @@ def test_copy_change_deploy_diff_and_migrate(page, world_server, pe, world):
         roles = set(s.scalars(select(HumanTask.candidate_role).where(HumanTask.element_id == "tiep_nhan", HumanTask.status == "open",
                                                                       HumanTask.process_key == "giao_nhiem_vu")))  # fmt: skip
     assert roles == {"leader"}  # the moved steps follow v2's lane
+
+    # A day after the step's due: the monitor counts v2's waiting steps (the three moved, the two
+    # dispatched with it) and the two past the designer's deadline as late.
+    clock.set(datetime(2026, 3, 10, 9, tzinfo=LOCAL_TZ))
+    page.context.clear_cookies()
+    log_in(page, world_server, "so_qt")
+    page.goto(f"{base}/monitor")
+    check_accessibility(page)
+    screenshot(page, "webui_designer_monitor")
+    page.goto(f"{base}/monitor/processes/giao_nhiem_vu/2")
+    page.wait_for_selector(".djs-overlay-gv-counts .gv-count")
+    assert badges(page) == {"tiep_nhan": {"waiting": 5, "late": 2}}
+    check_accessibility(page)
+    screenshot(page, "webui_designer_monitor_version")
+
+    # The THPT's leader (v2's lane) opens the step: due when the designer said, and overdue.
+    page.context.clear_cookies()
+    log_in(page, world_server, "t_ld")
+    page.goto(f"{base}/tasks/{v2_steps[0][0]}")
+    due = page.locator("dt", has_text="Hạn của bước").locator("xpath=following-sibling::dd[1]").text_content()
+    assert "10/03/2026 00:00" in due and "Quá hạn" in due
+    check_accessibility(page)
+    screenshot(page, "webui_designer_task_due")
+    assert problems == []
+
+
+def test_a_steps_escalation_settings_are_a_warning_on_the_element(page, world_server, world):
+    """Urging follows the policy set in /admin, not a step's own gv:escalation: the designer marks
+    the step in amber with the reason, lists it as a warning, and still calls the model valid."""
+    problems = watch(page)
+    log_in(page, world_server, "so_cv")
+    page.goto(f"{world_server.url}/designer?from=giao_nhiem_vu")
+    wait_status(page, "Quy trình hợp lệ: có thể triển khai.")
+    page.locator(".djs-element[data-element-id='tiep_nhan']").click()
+    open_group(page, "giaoviec")
+    page.get_by_label("Leo thang sau (số ngày quá hạn)", exact=True).fill("2")
+    wait_model(page, "(r.get('tiep_nhan').businessObject.extensionElements.values || []).some(v => v.escalateAfter === 2)")
+    page.get_by_role("button", name="Kiểm tra").click()
+    wait_status(page, "Quy trình hợp lệ: có thể triển khai. Có 1 cảnh báo (không chặn triển khai).")
+    assert page.locator(".djs-element.gv-warning[data-element-id='tiep_nhan']").count() == 1
+    assert page.locator(".djs-element.gv-problem").count() == 0
+    [item] = page.locator("[data-gv-problems] li.designer-warning").all_text_contents()
+    assert item.startswith("Cảnh báo: tiep_nhan") and "chính sách đôn đốc đặt trong trang Quản trị" in item
+    check_accessibility(page)
+    screenshot(page, "webui_designer_escalation_warning")
     assert problems == []
 
 

@@ -156,13 +156,15 @@ class Validation:
 
     keys: tuple[str, ...]
     problems: tuple[engine.Problem, ...]
+    warnings: tuple[engine.Problem, ...] = ()  # shown on their elements; they never stop a deploy
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_dict(self, lang: str = "vi") -> dict[str, Any]:
-        return {"ok": self.ok, "keys": list(self.keys), "problems": [p.as_dict(lang) for p in self.problems]}
+        return {"ok": self.ok, "keys": list(self.keys), "problems": [p.as_dict(lang) for p in self.problems],
+                "warnings": [w.as_dict(lang) for w in self.warnings]}  # fmt: skip
 
 
 def validate(uow: UnitOfWork, user: User | None, xml: bytes) -> Validation:
@@ -172,7 +174,7 @@ def validate(uow: UnitOfWork, user: User | None, xml: bytes) -> Validation:
         checked = engine.validate_bpmn(uow, xml)
     except engine.BadData as refused:  # too large, or not XML at all
         return Validation((), (engine.Problem(refused.code, None, refused.params),))
-    return Validation(checked.keys, checked.problems)
+    return Validation(checked.keys, checked.problems, checked.warnings)
 
 
 def deploy_model(uow: UnitOfWork, user: User | None, xml: bytes, *, source_name: str = "designer.bpmn") -> list[engine.Deployed]:

@@ -7,7 +7,8 @@
  * on "Kiểm tra" again; "Triển khai" posts the saved XML to data-deploy-url. Both POSTs carry the
  * page's CSRF token (<meta name="csrf-token">) in X-CSRFToken. Problems are marked on their
  * elements (showProblems) and listed in `[data-gv-problems]`, each with a button that focuses
- * its element.
+ * its element; warnings (what deploys but is not applied, e.g. a step's gv:escalation) are marked
+ * in amber (showWarnings) and listed after them, and never stop a deploy.
  *
  * Diff (`[data-gv-diff]`): GvBpmnDiffer on data-from-src and data-to-src.
  */
@@ -25,7 +26,9 @@
     unreadable: [ 'Không mở được sơ đồ.', 'The diagram could not be opened.' ],
     process: [ 'Quy trình', 'Process' ],
     unsaved: [ 'Có thay đổi chưa triển khai.', 'There are changes not yet deployed.' ],
-    show: [ 'Xem phần tử', 'Show the element' ]
+    show: [ 'Xem phần tử', 'Show the element' ],
+    warnings: [ ' Có %d cảnh báo (không chặn triển khai).', ' %d warnings (they do not stop a deploy).' ],
+    warning: [ 'Cảnh báo:', 'Warning:' ]
   };
 
   function t(key, n) {
@@ -56,10 +59,16 @@
     status.className = 'designer-status' + (kind ? ' designer-status-' + kind : '');
   }
 
-  function listProblems(list, problems, editor) {
+  function listProblems(list, problems, warnings, editor) {
     list.textContent = '';
-    problems.forEach(function(problem) {
+    problems.concat(warnings).forEach(function(problem, index) {
       var item = document.createElement('li');
+      if (index >= problems.length) {
+        item.className = 'designer-warning';
+        var label = document.createElement('strong');
+        label.textContent = t('warning') + ' ';
+        item.appendChild(label);
+      }
       var where = document.createElement('code');
       where.textContent = problem.element_id || t('process');
       item.appendChild(where);
@@ -74,7 +83,7 @@
       }
       list.appendChild(item);
     });
-    list.hidden = problems.length === 0;
+    list.hidden = problems.length + warnings.length === 0;
   }
 
   function mountDesigner(root) {
@@ -88,12 +97,22 @@
     });
     root.gvEditor = editor;
 
+    var warningCount = 0;
+
     function show(result) {
       var problems = (result.body && result.body.problems) || [];
+      var warnings = (result.body && result.body.warnings) || [];
+      warningCount = warnings.length;
       editor.clearProblems();
+      editor.clearWarnings();
+      editor.showWarnings(warnings);
       editor.showProblems(problems);
-      listProblems(list, problems, editor);
+      listProblems(list, problems, warnings, editor);
       return problems;
+    }
+
+    function warned() {
+      return warningCount ? t('warnings', warningCount) : '';
     }
 
     function check() {
@@ -104,7 +123,7 @@
           return null;
         }
         var problems = show(result);
-        say(status, problems.length ? t('problems', problems.length) : t('valid'), problems.length ? 'error' : 'ok');
+        say(status, (problems.length ? t('problems', problems.length) : t('valid')) + warned(), problems.length ? 'error' : 'ok');
         root.dataset.checked = String(Date.now());
         return problems;
       });

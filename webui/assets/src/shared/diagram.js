@@ -3,7 +3,7 @@
  * instance `this.bpmn`, so that pages use one vocabulary.
  */
 import { pageLanguage } from './language';
-import { clearCounts, clearProblems, focusElement, mark, showCounts, showProblems, unmark } from './marks';
+import { clearCounts, clearProblems, clearWarnings, focusElement, mark, showCounts, showProblems, showWarnings, unmark } from './marks';
 
 export var CURRENT_MARKER = 'gv-current';
 
@@ -49,6 +49,14 @@ DiagramMethods.prototype.clearCounts = function() {
 /** Mark [{element_id, message}] on their elements; returns the problems not drawn anywhere. */
 DiagramMethods.prototype.showProblems = function(problems) {
   return showProblems(this.bpmn, problems || [], this.language);
+};
+
+DiagramMethods.prototype.showWarnings = function(warnings) {
+  return showWarnings(this.bpmn, warnings || [], this.language);
+};
+
+DiagramMethods.prototype.clearWarnings = function() {
+  clearWarnings(this.bpmn);
 };
 
 DiagramMethods.prototype.clearProblems = function() {

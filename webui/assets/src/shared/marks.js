@@ -91,22 +91,42 @@ export function clearCounts(diagram) {
  * the problems whose element is not on the diagram (no id, or not drawn), for the page to list.
  */
 export function showProblems(diagram, problems, language) {
+  return showNotes(diagram, problems, language, 'gv-problem', { vi: 'Lỗi', en: 'Problem' });
+}
+
+export function clearProblems(diagram) {
+  clearNotes(diagram, 'gv-problem');
+}
+
+/**
+ * Mark elements with warnings (what deploys but does not do what the model suggests): an amber
+ * outline and badge, like showProblems; they never stop a deploy.
+ */
+export function showWarnings(diagram, warnings, language) {
+  return showNotes(diagram, warnings, language, 'gv-warning', { vi: 'Cảnh báo', en: 'Warning' });
+}
+
+export function clearWarnings(diagram) {
+  clearNotes(diagram, 'gv-warning');
+}
+
+function showNotes(diagram, notes, language, kind, titles) {
   var overlays = diagram.get('overlays');
-  clearProblems(diagram);
+  clearNotes(diagram, kind);
   var byElement = {};
   var unplaced = [];
-  problems.forEach(function(problem) {
-    var id = problem.element_id;
+  notes.forEach(function(note) {
+    var id = note.element_id;
     if (drawn(diagram, id)) {
-      (byElement[id] = byElement[id] || []).push(problem.message);
+      (byElement[id] = byElement[id] || []).push(note.message);
     } else {
-      unplaced.push(problem);
+      unplaced.push(note);
     }
   });
-  var title = pick({ vi: 'Lỗi', en: 'Problem' }, language);
+  var title = pick(titles, language);
   Object.keys(byElement).forEach(function(id) {
-    diagram.get('canvas').addMarker(id, 'gv-problem');
-    var badge = node('div', 'gv-problem-badge');
+    diagram.get('canvas').addMarker(id, kind);
+    var badge = node('div', 'gv-problem-badge ' + kind + '-badge');
     badge.tabIndex = 0;
     badge.setAttribute('role', 'note');
     badge.setAttribute('aria-label', title + ': ' + byElement[id].join(' '));
@@ -114,14 +134,14 @@ export function showProblems(diagram, problems, language) {
     var list = node('ul', 'gv-problem-text');
     byElement[id].forEach(function(message) { list.appendChild(node('li', null, message)); });
     badge.appendChild(list);
-    overlays.add(id, 'gv-problem', { position: { top: 0, left: 0 }, scale: READABLE, html: badge });
+    overlays.add(id, kind, { position: { top: 0, left: 0 }, scale: READABLE, html: badge });
   });
   return unplaced;
 }
 
-export function clearProblems(diagram) {
-  diagram.get('overlays').remove({ type: 'gv-problem' });
-  unmark(diagram, 'gv-problem');
+function clearNotes(diagram, kind) {
+  diagram.get('overlays').remove({ type: kind });
+  unmark(diagram, kind);
 }
 
 /** Scroll an element into view and select it (a page's list of problems links here). */
