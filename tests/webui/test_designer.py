@@ -45,9 +45,12 @@ def test_only_the_so_and_its_phong_design_an_inspector_reads(web, pe, world):
     refused = post_xml(school, "/designer/deploy", V2)
     assert refused.status_code == 403 and "Bạn không có quyền triển khai quy trình" in refused.get_json()["message"]
     assert 'href="/processes"' not in school.get("/inbox").get_data(as_text=True)  # no nav link for them
+    assert 'href="/processes"' not in as_user(web, "x_cv").get("/inbox").get_data(as_text=True)  # a commune neither
+    assert 'href="/processes"' in as_user(web, "so_cv").get("/inbox").get_data(as_text=True)
 
     inspector = as_user(web, "so_tt")
     assert inspector.get("/processes").status_code == 200
+    assert 'href="/processes"' in inspector.get("/inbox").get_data(as_text=True)
     assert inspector.get("/processes/giao_nhiem_vu/1.bpmn").data == V1
     assert inspector.get("/designer").status_code == 403
     denied = post_xml(inspector, "/designer/deploy", V2)

@@ -58,11 +58,10 @@ def _not_found(exc: NotFound) -> Any:
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     def can_read_processes() -> bool:
-        """For the main navigation: asked only on pages that draw it (one query)."""
+        """For the main navigation: from the person's profile, no query (the pages ask the rules)."""
         if not current_user.is_authenticated:
             return False
-        uow = work()
-        return actions.may(uow.session, actions.acting_user(uow.session, current_user.identity.user_id), uow.now, ProcessAction.READ)
+        return actions.in_menu(current_user.profile.roles, current_user.profile.unit_kind)
 
     return {"can_read_processes": can_read_processes}
 

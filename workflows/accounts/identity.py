@@ -21,6 +21,7 @@ class Profile:
     unit_code: str
     unit_name: str
     roles: tuple[str, ...]  # role codes, in the order of workflows.roles.ROLE_NAMES
+    unit_kind: str = ""  # workflows.org.kinds.UnitKind: lets the menu decide without a query
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ def profile_of(session: Session, user: User) -> Profile:
     unit = session.get(OrgUnit, user.unit_id)
     assert unit is not None, "app_user.unit_id is a foreign key"
     held = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
-    return Profile(user.username, user.full_name, unit.code, unit.name, tuple(code for code in ROLE_NAMES if code in held))
+    roles = tuple(code for code in ROLE_NAMES if code in held)
+    return Profile(user.username, user.full_name, unit.code, unit.name, roles, unit.kind)
 
 
 def identity_of(session: Session, user: User, logged_in_at: datetime, expires_at: datetime) -> Identity:

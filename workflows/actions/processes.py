@@ -30,7 +30,8 @@ from workflows.authz.actions import ProcessAction
 from workflows.authz.facts import load_user, unit_facts
 from workflows.authz.model import NotAllowed
 from workflows.authz.refusals import record_refusal
-from workflows.authz.rules import day_of, decide_process
+from workflows.authz.rules import PROVINCE_READERS, WORK_ROLES, day_of, decide_process
+from workflows.org.kinds import UnitKind
 from workflows.org.models import OrgUnit, User
 
 LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
@@ -78,6 +79,15 @@ def may(session: Session, user: User, now: datetime, action: ProcessAction) -> b
     """Whether ``user`` may ``action`` (to show or hide a button; nothing recorded)."""
     day = day_of(now)
     return decide_process(load_user(session, user, day), action, unit_facts(_province(session, user)), day).allowed
+
+
+def in_menu(roles: Iterable[str], unit_kind: str) -> bool:
+    """Whether the menu offers the processes, from the person's own profile (a page costs no query
+    more): staff of the Sở and its phòng, administrators, inspectors. The pages themselves ask
+    ``decide_process``, which also weighs a locked account or unit."""
+    held = set(roles)
+    staff = unit_kind in (UnitKind.DEPARTMENT, UnitKind.DIVISION) and bool(held & WORK_ROLES)
+    return staff or bool(held & PROVINCE_READERS)
 
 
 # --- reading --------------------------------------------------------------------------------------
