@@ -3,15 +3,13 @@ person has ``PASSWORD``, the engine's guard is on; ``world_server`` serves it fo
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from engine import FrozenClock
-from tests.fixtures.webapp import LiveServer, web_config
+from tests.fixtures.webapp import LiveServer, serving, web_config
 from tests.workflows.accounts.people import PASSWORD
 from tests.workflows.authz.world import World, build_world
 from webui import create_app
@@ -35,12 +33,5 @@ def web(pe, world) -> Flask:
 
 @pytest.fixture
 def world_server(web: Flask, clock: FrozenClock) -> Iterator[LiveServer]:
-    server = make_server("127.0.0.1", 0, web, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="giaoviec-inbox-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", web, clock)
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(web, clock) as server:
+        yield server

@@ -6,23 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.fixtures.browser import screenshot
 from tests.fixtures.webapp import check_accessibility
 from tests.workflows.accounts.people import OFFICER, PASSWORD
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def watched(page):
-    """The page, with every Content-Security-Policy violation and script error collected.
-    (Deliberate 401/404/429 statuses also reach the console; they are not problems.)"""
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    return page
 
 
 def log_in(page, server, username=OFFICER, password=PASSWORD):

@@ -9,7 +9,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import page_problems, screenshot
 from tests.fixtures.webapp import check_accessibility
 from tests.webui.test_browser import log_in
 from tests.webui.test_inbox_browser import shots
@@ -17,15 +17,8 @@ from tests.webui.test_inbox_list import two_extension_requests
 from tests.workflows.authz.world import open_task
 
 
-def watch(page):
-    problems = []
-    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    return problems
-
-
 def test_filter_save_apply_and_export(page, world_server, pe, world):
-    problems = watch(page)
+    problems = page_problems(page)
     two_extension_requests(pe, world)
     log_in(page, world_server, "x_cv")
     page.goto(f"{world_server.url}/inbox")
@@ -62,7 +55,7 @@ def test_filter_save_apply_and_export(page, world_server, pe, world):
 
 
 def test_tick_rows_with_the_keyboard_and_accept_them(page, world_server, pe, world):
-    problems = watch(page)
+    problems = page_problems(page)
     first = open_task(pe, world.th1, "tiep_nhan")
     log_in(page, world_server, "s1_cv")
     page.goto(f"{world_server.url}/inbox")

@@ -5,15 +5,13 @@ xã → school). No CSP violation or script error; axe on each page; screenshots
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import FrozenClock, ProcessEngine
 from tests.fixtures.browser import screenshot
-from tests.fixtures.webapp import LiveServer, check_accessibility, web_config
+from tests.fixtures.webapp import LiveServer, check_accessibility, serving, web_config
 from tests.webui.monitor_world import ADMIN, MonitorWorld, build
 from tests.webui.test_browser import PHONE, log_in
 from webui import create_app
@@ -26,16 +24,8 @@ def world(pe: ProcessEngine, clock: FrozenClock) -> MonitorWorld:
 
 @pytest.fixture
 def server(pe: ProcessEngine, world: MonitorWorld, clock: FrozenClock) -> Iterator[LiveServer]:
-    app = create_app(web_config(pe))
-    running = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=running.serve_forever, name="giaoviec-monitor-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{running.server_port}", app, clock)
-    finally:
-        running.shutdown()
-        thread.join()
-        running.server_close()
+    with serving(create_app(web_config(pe)), clock) as running:
+        yield running
 
 
 @pytest.fixture

@@ -20,14 +20,6 @@ from workflows.hooks import install
 
 
 @pytest.fixture
-def watched(page):
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    return page
-
-
-@pytest.fixture
 def library(pe):
     install(pe)
     with pe.unit_of_work("tester") as uow:
