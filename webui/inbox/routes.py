@@ -73,15 +73,14 @@ def iso_vn(value: str | None) -> str:
 # registered on this blueprint.
 
 
-def _unit_names(codes: set[str]) -> dict[str, str]:
-    """Unit names for the codes on a page (a handful: a person's own units and the ones below)."""
-    names = {}
-    for code in sorted(codes):
-        try:
-            names[code] = find_unit(work().session, code).name
-        except NotFound:
-            continue
-    return names
+def _unit_name(code: str | None) -> str | None:
+    """The name of the unit a task page shows (its code stands in when the unit is gone)."""
+    if not code:
+        return None
+    try:
+        return find_unit(work().session, code).name
+    except NotFound:
+        return None
 
 
 # --- the task page -------------------------------------------------------------------------------
@@ -123,7 +122,7 @@ def _render_task(task_id: uuid.UUID, *, bound: tuple[str, FlaskForm] | None = No
         and bool(detail["due"])
         and datetime.fromisoformat(detail["due"]) < uow.now
     )
-    unit_name = _unit_names({detail["unit"]} if detail["unit"] else set()).get(detail["unit"])
+    unit_name = _unit_name(detail["unit"])
     html = render_template("inbox/task.html", task=detail, forms=action_forms, notice=notice, overdue=overdue,
                            unit_name=unit_name, report_fields=report_fields)  # fmt: skip
     return html if status == 200 else (html, status)
