@@ -49,7 +49,13 @@ PLANS = {
 TARGETS: dict[str, dict[str, tuple[str, float]]] = {
     "complete_one_ms": {"sqlite": ("<=", 1.0), "postgresql": ("<=", 2.0)},
     "complete_fanout_ratio": {"sqlite": ("<=", 1.1), "postgresql": ("<=", 1.1)},
-    "completions_per_s_4_threads": {"sqlite": (">=", 1500.0), "postgresql": (">=", 1000.0)},
+    # "≥ 1,000/s with 4 worker processes on PostgreSQL, p99 ≤ 50 ms, 0 lost, 0 applied twice; on
+    # SQLite ≥ 1,500/s in one process" (threads share one interpreter: see bench/completion_procs.py).
+    "completions_per_s_1_thread": {"sqlite": (">=", 1500.0)},
+    "completions_per_s_4_procs": {"postgresql": (">=", 1000.0)},
+    "completions_p99_ms_4_procs": {"postgresql": ("<=", 50.0)},
+    "completions_lost_4_procs": {"": ("==", 0.0)},
+    "completions_applied_twice_4_procs": {"": ("==", 0.0)},
     "deadlines_100k_s": {"sqlite": ("<=", 10.0), "postgresql": ("<=", 10.0)},
     "province_seconds": {"sqlite": ("<=", 15.0), "postgresql": ("<=", 15.0)},
     "peak_rss_mb": {"": ("<=", 300.0)},
@@ -75,7 +81,7 @@ def _shape(plan: Plan) -> Any:
 
 def run_database(kind: str, plan: Plan, workdir: Path) -> dict[str, Any]:
     """Every section on ``kind``, each on a fresh database; the raw numbers as the sections return them."""
-    from bench import dispatch_bench, engine_bench, worker_bench
+    from bench import completion_procs, dispatch_bench, engine_bench, worker_bench
     from bench.databases import Databases
     from bench.report import progress
 
@@ -95,6 +101,8 @@ def run_database(kind: str, plan: Plan, workdir: Path) -> dict[str, Any]:
         audit = engine_bench.bench_audit(dbs, sizes)
     finally:
         dbs.close()
+    progress(f"{kind}: completions/s, 4 worker processes")
+    procs = completion_procs.processes_run(kind, workdir, 4, sizes.per_thread, server)
     progress(f"{kind}: {plan.timers:,} due timers, one worker")
     timer_dbs = Databases(kind, workdir, prefix="bench_timers", start=worker_bench.T0, hooks=False)
     timers = worker_bench.timers_in_process(timer_dbs, plan.timers)
@@ -104,13 +112,13 @@ def run_database(kind: str, plan: Plan, workdir: Path) -> dict[str, Any]:
     args = Namespace(profile=False, quick=plan.name != "full")
     province = dispatch_bench.province(dispatch_bench.province_databases(kind, workdir), _shape(plan), args)
     raw_dispatch = dispatch_bench.raw(kind, province["total_created"], round(province["state_bytes"]))
-    return {"core": core, "fanout": fan, "audit": audit, "timers": timers, "deadlines": deadlines, "province": province,
+    return {"core": core, "fanout": fan, "audit": audit, "procs": procs, "timers": timers, "deadlines": deadlines, "province": province,
             "raw_dispatch": raw_dispatch}  # fmt: skip
 
 
 def figures(kind: str, r: dict[str, Any]) -> list[tuple[str, str, float | None, float | None]]:
     """(key, label, value, ratio to the raw limit) for one database's results."""
-    core, fan, audit, timers, province = r["core"], r["fanout"], r["audit"], r["timers"], r["province"]
+    core, fan, audit, timers, province, procs = r["core"], r["fanout"], r["audit"], r["timers"], r["province"], r["procs"]
     raw1, raw4 = audit["raw"]["1"]["per_s"], audit["raw"][str(max(int(k) for k in audit["raw"]))]["per_s"]
     raw_tx_ms = 1000 / raw1
     inter = fan["interleaved"]
@@ -143,6 +151,12 @@ def figures(kind: str, r: dict[str, Any]) -> list[tuple[str, str, float | None, 
          after[threads].get("completions_per_s_incl_seal"), None),
         (f"completions_p95_ms_{threads}_threads", f"… p95 latency, {threads} threads (ms)", after[threads]["latency"]["p95_ms"], None),
         (f"completions_failed_{threads}_threads", f"… completions refused (conflicts), {threads} threads", after[threads]["errors"], None),
+        ("completions_per_s_4_procs", "completions/s, 4 worker processes", procs["completions_per_s"],
+         raw4 / procs["completions_per_s"]),
+        ("completions_p99_ms_4_procs", "… p99 latency, 4 processes (ms)", procs["latency"]["p99_ms"], None),
+        ("completions_lost_4_procs", "… completions lost, 4 processes", procs["lost"], None),
+        ("completions_applied_twice_4_procs", "… completions applied twice, 4 processes", procs["applied_twice"], None),
+        ("completions_refused_4_procs", "… completions refused (conflicts), 4 processes", procs["errors"], None),
         ("deadlines_per_s", f"due deadlines (flag only) fired per second, 1 worker (N = {deadlines['n']:,})",
          deadlines["timers_per_s"], None),
         ("deadline_statements", "… SQL statements per deadline", deadlines["statements_per_timer"], None),

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow  # the whole benchmark runs, at tiny sizes (~30 s 
 FIGURES = (
     "deploy_ms", "deploy_noop_ms", "start_ms", "start_batched_ms", "complete_one_ms", "complete_one_large_ms",
     "complete_fanout_ratio", "complete_seal_ms", "complete_in_memory_ms", "completions_per_s_1_thread",
-    "completions_per_s_4_threads", "timers_per_s", "timer_statements", "timers_100k_s", "timers_exactly_once",
+    "completions_per_s_4_threads", "completions_per_s_4_procs", "completions_p99_ms_4_procs",
+    "completions_lost_4_procs", "completions_applied_twice_4_procs", "timers_per_s", "timer_statements", "timers_100k_s", "timers_exactly_once",
     "deadlines_per_s", "deadline_statements", "deadlines_100k_s", "deadlines_exactly_once",
     "province_instances", "province_seconds", "state_bytes", "raw_tx_per_s_1", "raw_tx_per_s_4",
     "complete_one_ms_raw_ratio", "completions_per_s_4_threads_raw_ratio", "province_seconds_raw_ratio",
@@ -38,6 +39,7 @@ def test_bench_json_names_every_figure(db_url: str) -> None:
     assert not missing
     assert blob[f"{kind}_timers_exactly_once"] is True and blob[f"{kind}_deadlines_exactly_once"] is True
     assert blob[f"{kind}_province_instances"] > 0
+    assert blob[f"{kind}_completions_lost_4_procs"] == 0 and blob[f"{kind}_completions_applied_twice_4_procs"] == 0
     assert blob["naive_over_ours_" + kind + "_10_ratio"] > 0
     assert "peak_rss_mb" in blob
     other = "postgresql" if kind == "sqlite" else "sqlite"
