@@ -19,6 +19,7 @@ FIGURES = (
     "deploy_ms", "deploy_noop_ms", "start_ms", "start_batched_ms", "complete_one_ms", "complete_one_large_ms",
     "complete_fanout_ratio", "complete_seal_ms", "complete_in_memory_ms", "completions_per_s_1_thread",
     "completions_per_s_4_threads", "completions_per_s_4_procs", "completions_p99_ms_4_procs",
+    "school_submit_ms", "school_accept_ms", "school_approve_ms", "school_fanout_ratio", "school_counters_match",
     "completions_lost_4_procs", "completions_applied_twice_4_procs", "timers_per_s", "timer_statements", "timers_100k_s", "timers_exactly_once",
     "deadlines_per_s", "deadline_statements", "deadlines_100k_s", "deadlines_exactly_once",
     "province_instances", "province_seconds", "state_bytes", "raw_tx_per_s_1", "raw_tx_per_s_4",
@@ -38,7 +39,7 @@ def test_bench_json_names_every_figure(db_url: str) -> None:
     missing = [f"{kind}_{name}" for name in FIGURES if f"{kind}_{name}" not in blob]
     assert not missing
     assert blob[f"{kind}_timers_exactly_once"] is True and blob[f"{kind}_deadlines_exactly_once"] is True
-    assert blob[f"{kind}_province_instances"] > 0
+    assert blob[f"{kind}_province_instances"] > 0 and blob[f"{kind}_school_counters_match"] is True
     assert blob[f"{kind}_completions_lost_4_procs"] == 0 and blob[f"{kind}_completions_applied_twice_4_procs"] == 0
     assert blob["naive_over_ours_" + kind + "_10_ratio"] > 0
     assert "peak_rss_mb" in blob
