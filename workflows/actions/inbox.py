@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
@@ -165,6 +166,7 @@ def _in_lanes(pairs: Sequence[tuple[str, str]], *, unassigned: bool) -> ColumnEl
     return and_(lanes, HumanTask.assignee.is_(None)) if unassigned else lanes
 
 
+@lru_cache(maxsize=4096)  # one entry per person's lanes: the expressions are immutable and shared
 def _scopes(lanes: _Lanes) -> dict[str, ColumnElement[bool]]:
     if not lanes.own and not lanes.delegated:
         return dict.fromkeys(SCOPES, false())
