@@ -47,17 +47,14 @@ _GIVER, _GIVER_UNIT = aliased(User), aliased(OrgUnit)
 
 
 def load_user(session: Session, user: User | str, day: date) -> UserFacts:
-    """The facts of ``user`` (a row, or a username) on ``day``."""
-    if isinstance(user, str):
-        found = session.execute(
-            select(User, OrgUnit).join(OrgUnit, OrgUnit.id == User.unit_id).where(User.username == user.strip())
-        ).first()
-        if found is None:
-            raise NotFound("user_not_found", username=user)
-        row, unit = found
-    else:
-        row, unit = user, session.get(OrgUnit, user.unit_id)
-        assert unit is not None
+    """The facts of ``user`` (a row, or a username) on ``day``: the person, their unit and roles in
+    one statement, the delegations they hold in a second, their givers' roles only if there are any."""
+    who = User.username == user.strip() if isinstance(user, str) else User.id == user.id
+    found = session.execute(_USER_UNIT_ROLES.where(who)).all()
+    if not found:
+        raise NotFound("user_not_found", username=user if isinstance(user, str) else user.username)
+    row, unit = found[0][0], found[0][1]
+    own_roles = frozenset(role for _, _, role in found if role is not None)
     giver, giver_unit = _GIVER, _GIVER_UNIT
     held = session.execute(
         select(Delegation, giver, giver_unit)
@@ -65,7 +62,7 @@ def load_user(session: Session, user: User | str, day: date) -> UserFacts:
         .join(giver_unit, giver_unit.id == giver.unit_id)
         .where(Delegation.to_user_id == row.id, Delegation.starts_on <= day, Delegation.ends_on >= day)
     ).all()
-    roles = _roles(session, [row.id, *(g.id for _, g, _ in held)])
+    roles = _roles(session, [g.id for _, g, _ in held]) if held else {}
     delegations = tuple(
         DelegationFacts(
             id=d.id, giver_id=g.id, giver_username=g.username, giver_active=g.active,
@@ -76,7 +73,15 @@ def load_user(session: Session, user: User | str, day: date) -> UserFacts:
         for d, g, gu in held
     )  # fmt: skip
     return UserFacts(id=row.id, username=row.username, full_name=row.full_name, active=row.active,
-                     unit=unit_facts(unit), roles=roles.get(row.id, frozenset()), delegations=delegations)  # fmt: skip
+                     unit=unit_facts(unit), roles=own_roles, delegations=delegations)  # fmt: skip
+
+
+# The person, their unit and each of their roles (a row per role; one with NULL when they have none).
+_USER_UNIT_ROLES = (
+    select(User, OrgUnit, UserRole.role)
+    .join(OrgUnit, OrgUnit.id == User.unit_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+)
 
 
 def _roles(session: Session, user_ids: Iterable[int]) -> dict[int, frozenset[str]]:
