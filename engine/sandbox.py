@@ -11,6 +11,10 @@ could run anything on the server. Here every script is
   ``RLIMIT_AS`` and whose CPU time is capped with ``RLIMIT_CPU`` as a backstop; this process
   enforces the wall-clock limit and SIGKILLs the child when it is exceeded.
 
+A text that only compares variables with literals or assigns literals (every condition and
+script of the process library) is answered in this process by ``engine.trivial_scripts``, after
+the same compile check: it runs no code, so it needs no child (a round trip per gateway saved).
+
 Protocol, one JSON object per line each way (``engine/_sandbox_child.py``): the child first says
 ``{"ready": true}``; then for each request ``{"op": "eval"|"exec", "code": str, "vars": {...}}``
 it answers ``{"ok": true, "value": ...}`` (eval), ``{"ok": true, "updates": {...}, "deleted":
@@ -46,7 +50,7 @@ from typing import Any, Literal
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine import data_limits
+from engine import data_limits, trivial_scripts
 from engine._sandbox_child import EXIT_OUT_OF_MEMORY, MAX_RESPONSE_BYTES, compile_script
 from engine.errors import ScriptError
 
@@ -273,6 +277,10 @@ class Sandbox:
         compiled = compile_script(op, code)
         if compiled.error is not None:
             raise ScriptError("script_forbidden", detail=compiled.error)
+        response = _trivial(op, code, variables)
+        if response is not None:  # no code to run: nothing for the child to do
+            _check_values(response)
+            return response
         # Only what the script names crosses the pipe: task data can be large.
         sent = {name: variables[name] for name in compiled.names if name in variables}
         payload = _encode_request(op, code, sent)
@@ -325,6 +333,18 @@ def _check_values(response: dict[str, Any]) -> None:
         if problem.code == "data_not_json":
             raise ScriptError("script_bad_value", name=problem.params["path"])
         raise ScriptError(problem.code, **problem.params)
+
+
+def _trivial(op: Mode, code: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The child's answer to ``code`` when it only compares or assigns literals
+    (``engine.trivial_scripts``), without a round trip; None when the child must run it."""
+    plan = trivial_scripts.plan_of(op, code)
+    if plan is None:
+        return None
+    if plan[0] == "assign":
+        return {"ok": True, "updates": dict(plan[1]), "deleted": []}
+    done, value = trivial_scripts.evaluate(plan, variables)
+    return {"ok": True, "value": value} if done else None
 
 
 def _encode_request(op: Mode, code: str, variables: dict[str, Any]) -> bytes:

@@ -1,0 +1,113 @@
+"""Conditions and scripts too simple to need the sandbox's child process.
+
+Every gateway condition of the process library compares one variable with a literal
+(``lanh_dao_duyet == "dong_y"``, ``han_xu_ly is not None``) and every script assigns literals
+(``qua_han = True``). Sending those through the sandbox's pipe costs a round trip to another
+process (and two context switches on a busy machine) on every step. Here such a text is read once
+into a plan made of variable names, literals and the operators ``==``, ``!=``, ``is``, ``is not``,
+``not``, ``and``, ``or``; applying the plan never runs code: it only compares values of task data,
+which are JSON (str, numbers, booleans, None). Anything else (another node, a variable missing or
+holding a list or a dict) returns ``None`` and the caller uses the sandbox, so errors and
+semantics stay the sandbox's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+_SCALARS = (str, int, float, bool, type(None))
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+}  # fmt: skip
+_SINGLETONS = (None, True, False)  # ``is`` compares identity: only with these is it value-like
+
+# A plan: ("const", value) | ("name", id) | ("cmp", op, left, right) | ("not", x) | ("and"|"or", [x...])
+Plan = tuple[Any, ...]
+
+
+class _Fallback(Exception):
+    """The sandbox must decide (an unknown node, a missing or non-scalar variable)."""
+
+
+@lru_cache(maxsize=1024)
+def plan_of(mode: Literal["eval", "exec"], code: str) -> Plan | None:
+    """The plan of ``code``, or None if it is not trivial. Cached: BPMN texts repeat a lot."""
+    try:
+        tree = ast.parse(code, "<bpmn>", mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        if isinstance(tree, ast.Expression):
+            return _expression(tree.body)
+        assignments = []
+        for statement in tree.body:
+            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name) and not statement.targets[0].id.startswith("_")):  # fmt: skip
+                return None
+            assignments.append((statement.targets[0].id, _constant(statement.value)))
+        return ("assign", tuple(assignments)) if assignments else None
+    except _Fallback:
+        return None
+
+
+def _constant(node: ast.AST) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, _SCALARS):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) in (int, float)):  # fmt: skip
+        return -node.operand.value  # a negative number is written as minus a literal
+    raise _Fallback
+
+
+def _expression(node: ast.AST) -> Plan:
+    if isinstance(node, (ast.Constant, ast.UnaryOp)) and not isinstance(getattr(node, "op", None), ast.Not):
+        return ("const", _constant(node))
+    if isinstance(node, ast.Name) and not node.id.startswith("_"):
+        return ("name", node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ("not", _expression(node.operand))
+    if isinstance(node, ast.BoolOp):
+        return ("and" if isinstance(node.op, ast.And) else "or", tuple(_expression(v) for v in node.values))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        left, right = _expression(node.left), _expression(node.comparators[0])
+        if isinstance(node.ops[0], (ast.Is, ast.IsNot)) and not any(
+            side[0] == "const" and any(side[1] is s for s in _SINGLETONS) for side in (left, right)
+        ):
+            raise _Fallback  # identity of strings or numbers is the interpreter's business
+        return ("cmp", _COMPARE[type(node.ops[0])], left, right)
+    raise _Fallback
+
+
+def evaluate(plan: Plan, variables: Mapping[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when the plan could be applied to ``variables``; (False, None) to fall back."""
+    try:
+        return True, _value(plan, variables)
+    except _Fallback:
+        return False, None
+
+
+def _value(plan: Plan, variables: Mapping[str, Any]) -> Any:
+    kind = plan[0]
+    if kind == "const":
+        return plan[1]
+    if kind == "name":
+        if plan[1] not in variables:
+            raise _Fallback  # the sandbox says which name is missing, in its words
+        value = variables[plan[1]]
+        if not isinstance(value, _SCALARS):
+            raise _Fallback
+        return value
+    if kind == "not":
+        return not _value(plan[1], variables)
+    if kind == "cmp":
+        return plan[1](_value(plan[2], variables), _value(plan[3], variables))
+    result: Any = kind == "and"
+    for each in plan[1]:  # Python's short circuit: the value of the deciding operand
+        result = _value(each, variables)
+        if (kind == "and") != bool(result):
+            return result
+    return result

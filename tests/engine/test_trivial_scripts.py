@@ -1,0 +1,98 @@
+"""Conditions and scripts answered without the sandbox's child (``engine.trivial_scripts``): the
+same answers as the child gives, for every shape the plan accepts, and the child's own errors for
+everything else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import trivial_scripts
+from engine.errors import ScriptError
+from engine.sandbox import Sandbox, _encode_request
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox(timeout=2.0)
+    yield box
+    box.close()
+
+
+def _in_child(box: Sandbox, op: str, code: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """What the child answers, asked directly (the trivial path bypassed)."""
+    return box._child().request(_encode_request(op, code, variables))  # type: ignore[arg-type]
+
+
+def test_the_library_conditions_and_scripts_start_no_child() -> None:
+    box = Sandbox(timeout=2.0)
+    try:
+        assert box.evaluate('lanh_dao_duyet == "dong_y"', {"lanh_dao_duyet": "dong_y"}) is True
+        assert box.evaluate("han_xu_ly is not None", {"han_xu_ly": None}) is False
+        assert box.evaluate("de_nghi_gia_han == True", {"de_nghi_gia_han": 1}) is True
+        data: dict[str, Any] = {"qua_han": False}
+        box.execute("qua_han = True", data)
+        box.execute("lanh_dao_duyet = None", data)
+        assert data == {"qua_han": True, "lanh_dao_duyet": None}
+        assert getattr(box._local, "child", None) is None
+    finally:
+        box.close()
+
+
+def test_anything_else_goes_to_the_child_with_its_own_errors(sandbox: Sandbox) -> None:
+    with pytest.raises(ScriptError) as missing:
+        sandbox.evaluate('quyet_dinh == "dong_y"', {})  # a missing name: the child's words
+    assert missing.value.code == "script_failed" and "quyet_dinh" in missing.value.message()
+    assert sandbox.evaluate("ds == [1, 2]", {"ds": [1, 2]}) is True  # a list: not trivial
+    assert sandbox.evaluate("x < 1000", {"x": 999}) is True  # an order: the child's
+    with pytest.raises(ScriptError) as forbidden:
+        sandbox.evaluate("_x == 1", {"_x": 1})  # the compile check comes first
+    assert forbidden.value.code == "script_forbidden"
+
+
+def test_plans_only_for_comparisons_and_literal_assignments() -> None:
+    for code in ('a == "x"', "a is None", "not a", "a and b or c", "a != 2.5", "True", "a == -1"):
+        assert trivial_scripts.plan_of("eval", code) is not None, code
+    for code in ("a + 1", "a < 2", "len(a)", "a[0] == 1", "a.b == 1", "a == b == c", "a in ('x',)", "f'{a}'", "-a == 1", "-True == 1"):
+        assert trivial_scripts.plan_of("eval", code) is None, code
+    assert trivial_scripts.plan_of("exec", "a = 1\nb = 'x'") == ("assign", (("a", 1), ("b", "x")))
+    for code in ("a = b", "a += 1", "a, b = 1, 2", "a.b = 1", "del a", "a = [1]", "if a: b = 1"):
+        assert trivial_scripts.plan_of("exec", code) is None, code
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "dong_y", "tra_lai"]),
+                    st.sampled_from([0.0, 1.0, 2.5]))  # fmt: skip
+literal = scalars.map(repr)
+name = st.sampled_from(["a", "b", "c"])
+atom = st.one_of(name, literal)
+comparison = st.builds(lambda left, op, right: f"{left} {op} {right}", atom, st.sampled_from(["==", "!="]), atom) | st.builds(
+    lambda left, op, right: f"{left} {op} {right}", name, st.sampled_from(["is", "is not"]), st.sampled_from(["None", "True", "False"])
+)  # fmt: skip
+expressions = st.recursive(
+    st.one_of(atom, comparison),
+    lambda inner: st.one_of(
+        inner.map(lambda e: f"not ({e})"),
+        st.lists(inner, min_size=2, max_size=3).flatmap(
+            lambda parts: st.sampled_from([" and ", " or "]).map(lambda op: op.join(f"({p})" for p in parts))
+        ),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(expressions, st.dictionaries(name, scalars))
+def test_the_same_answer_as_the_child(sandbox: Sandbox, code: str, variables: dict[str, Any]) -> None:
+    plan = trivial_scripts.plan_of("eval", code)
+    assert plan is not None, code
+    done, value = trivial_scripts.evaluate(plan, variables)
+    child = _in_child(sandbox, "eval", code, variables)
+    if not done:  # a name the data lacks: the child must fail, and is asked
+        assert child["ok"] is False
+        return
+    assert child == {"ok": True, "value": value}, (code, variables)
+    assert type(child["value"]) is type(value)
