@@ -9,11 +9,11 @@ failed script, state that cannot be read or written, even a bug in a hook) gets 
 the others still fire; only a database failure ends the sweep. Instances with an open incident
 wait for a retry.
 
-Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: their rows are
-marked fired with one UPDATE per batch (``... WHERE status = 'waiting' RETURNING``), their
-``timer_fired`` events written with one executemany, their instances' ``version`` bumped (a person's
-step computed before the sweep then fails its optimistic lock instead of overwriting the row),
-and the domain told once (``timers_fired`` hook). While whole claims are such deadlines, the
+Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: per claim, their
+rows are marked fired, their ``timer_fired`` events inserted and their instances' ``version``
+bumped (a person's step computed before the sweep then fails its optimistic lock instead of
+overwriting the row) by the database itself (``engine.flag_fire``: one statement on PostgreSQL,
+three on SQLite, whatever the claim's size), and the domain told once (``timers_fired`` hook). While whole claims are such deadlines, the
 sweep goes on claiming larger batches in the same transaction (``FLAG_BATCHES`` × ``FLAG_CLAIM``).
 """
 
@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import commands
 from engine.errors import StepFailed
-from engine.models import AuditEvent, Incident, Instance, Timer
+from engine.flag_fire import fire_flags
+from engine.models import Incident, Instance, Timer
 from engine.process_engine import TimersFired, open_incident
 from engine.uow import UnitOfWork
 
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 FLAG_BATCHES = 5  # claims of set-based deadlines one transaction may add to the first …
 FLAG_CLAIM = 10  # … each of FLAG_CLAIM × limit instances (5,100 deadlines per transaction at 100)
-_CHUNK = 500  # ids per IN (...): under every driver's parameter limit
 
 
 @dataclass(frozen=True)
@@ -126,33 +126,16 @@ def _claim(uow: UnitOfWork, now: datetime, limit: int) -> list:  # type: ignore[
 
 
 def _fire_flags(uow: UnitOfWork, rows: list, now: datetime) -> tuple[int, int]:  # type: ignore[type-arg]
-    """Fire set-based deadlines (``engine.timer_flags``); returns (instances, timers) fired."""
+    """Fire set-based deadlines (``engine.timer_flags``, statements in ``engine.flag_fire``);
+    returns (instances, timers) fired."""
     uow.session.flush()
-    conn = uow.session.connection()  # Core: no ORM bookkeeping for rows nobody holds as objects
-    timer, instance = Timer.__table__, Instance.__table__
-    ids = [row.timer_id for row in rows]
-    done = []
-    for first in range(0, len(ids), _CHUNK):
-        done += conn.execute(
-            update(timer).where(timer.c.id.in_(ids[first : first + _CHUNK]), timer.c.status == "waiting")
-            .values(status="fired", fired_at=now)
-            .returning(timer.c.id, timer.c.instance_id, timer.c.element_id, timer.c.due_at)
-        ).all()  # fmt: skip
+    done = fire_flags(uow.session.connection(), rows, now, uow.actor, uow.on_behalf_of)
     if not done:
         return 0, 0
-    instance_ids = list(dict.fromkeys(row.instance_id for row in done))
-    for first in range(0, len(instance_ids), _CHUNK):
-        conn.execute(update(instance).where(instance.c.id.in_(instance_ids[first : first + _CHUNK]))
-                     .values(version=instance.c.version + 1))  # fmt: skip
-    conn.execute(insert(AuditEvent.__table__), [
-        {"occurred_at": now, "event": "timer_fired", "actor": uow.actor, "on_behalf_of": uow.on_behalf_of,
-         "instance_id": row.instance_id, "task_id": None, "subject": row.element_id,
-         "data": {"timer": str(row.id), "due_at": row.due_at.isoformat()}}
-        for row in done
-    ])  # fmt: skip
+    instance_ids = list(dict.fromkeys(instance_id for instance_id, _element in done))
     uow.timers_fired += len(done)
     uow.touched.extend(instance_ids)
-    uow.engine.hooks.fire("timers_fired", uow, TimersFired([(row.instance_id, row.element_id) for row in done]))
+    uow.engine.hooks.fire("timers_fired", uow, TimersFired(done))
     return len(instance_ids), len(done)
 
 
