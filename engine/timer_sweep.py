@@ -19,25 +19,20 @@ sweep goes on claiming larger batches in the same transaction (``FLAG_BATCHES`` 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from engine import commands
-from engine.errors import StepFailed
 from engine.flag_fire import fire_flags
 from engine.models import Incident, Instance, Timer
-from engine.process_engine import TimersFired, open_incident
+from engine.process_engine import TimersFired
+from engine.timer_batch import step_instances
 from engine.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
-
-log = logging.getLogger(__name__)
 
 FLAG_BATCHES = 5  # claims of set-based deadlines one transaction may add to the first …
 FLAG_CLAIM = 10  # … each of FLAG_CLAIM × limit instances (5,100 deadlines per transaction at 100)
@@ -74,31 +69,8 @@ def fire_due_timers(
             to_step.extend(dict.fromkeys(row.instance_id for row in claimed if row.instance_id in steps))
             if steps or len({row.instance_id for row in claimed}) < size:
                 break  # instances to step, or nothing more due
-        for instance_id in to_step[:limit]:  # at most ``limit`` steps; the others stay due
-            still_due = session.scalar(select(exists().where(Timer.instance_id == instance_id, _due(now))))
-            if not still_due:
-                continue  # another sweeper fired it between our two reads
-            before, events = uow.timers_fired, len(uow.events)
-            savepoint = session.begin_nested()
-            try:
-                commands.resume(uow, instance_id)
-                session.flush()
-                savepoint.commit()
-            except SQLAlchemyError:
-                raise  # the database failed, not this instance: the whole sweep rolls back and retries
-            except Exception as exc:  # noqa: BLE001 — whatever one instance does, the others still fire
-                savepoint.rollback()
-                del uow.events[events:]  # the failed step's events go with it
-                failure = exc if isinstance(exc, StepFailed) else _unexpected(instance_id, exc)
-                uow.timers_fired = before
-                failed += 1
-                incident = open_incident(session, failure, now)
-                session.flush()
-                uow.audit("incident_raised", instance_id=instance_id, subject=failure.element_id,
-                          data={"incident": incident.id, "code": failure.error_code, "message": failure.detail})  # fmt: skip
-                continue
-            stepped += 1
-            fired += uow.timers_fired - before
+        n_stepped, n_fired, failed = step_instances(uow, to_step[:limit], now)  # at most ``limit``; the others stay due
+        stepped, fired = n_stepped, fired + n_fired
     return SweepResult(stepped + flagged, fired, failed)
 
 
@@ -137,11 +109,3 @@ def _fire_flags(uow: UnitOfWork, rows: list, now: datetime) -> tuple[int, int]: 
     uow.touched.extend(instance_ids)
     uow.engine.hooks.fire("timers_fired", uow, TimersFired(done))
     return len(instance_ids), len(done)
-
-
-def _unexpected(instance_id: object, exc: Exception) -> StepFailed:
-    """A failure that is not a step's own (e.g. a bug in a hook), as an incident on its instance."""
-    log.error("timer step of instance %s failed", instance_id, exc_info=exc)
-    detail = (str(exc).splitlines() or [""])[0][:500] or type(exc).__name__
-    return StepFailed(instance_id=instance_id, element_id=None, error_code=type(exc).__name__[:50],
-                      detail=detail, command={"kind": "run"})  # fmt: skip
