@@ -70,18 +70,27 @@ _SQLITE_TIMERS = text(
 ).bindparams(bindparam("now", type_=UtcDateTime()))
 
 
-def fire_flags(conn: Any, rows: Sequence[Any], now: datetime, actor: str, on_behalf_of: str | None) -> list[tuple[uuid.UUID, str]]:
+def fire_flags(
+    conn: Any, rows: Sequence[Any], now: datetime, actor: str, on_behalf_of: str | None
+) -> list[tuple[uuid.UUID, str]]:
     """Fire the claimed timers ``rows`` (``timer_id``, ``instance_id``, ``element_id``) still
     waiting; return (instance id, element id) of each one fired."""
     if not rows:
         return []
     who = {"now": now, "actor": actor, "on_behalf_of": on_behalf_of}
     if conn.dialect.name == "postgresql":
-        return [(row[0], row[1]) for row in conn.execute(_PG_FIRE, {**who, "ids": [row.timer_id for row in rows]})]
+        return [
+            (row[0], row[1])
+            for row in conn.execute(_PG_FIRE, {**who, "ids": [row.timer_id for row in rows]})
+        ]
     ids = {"ids": json.dumps([row.timer_id.hex for row in rows])}
     fired = conn.execute(_SQLITE_EVENTS, {**who, **ids}).rowcount
     conn.execute(_SQLITE_VERSIONS, ids)
     conn.execute(_SQLITE_TIMERS, {"now": now, **ids})
-    if fired != len(rows):  # the claim read them waiting in this transaction, under the one writer lock
-        raise RuntimeError(f"{len(rows) - fired} claimed timer(s) no longer waiting under the write lock")
+    if fired != len(
+        rows
+    ):  # the claim read them waiting in this transaction, under the one writer lock
+        raise RuntimeError(
+            f"{len(rows) - fired} claimed timer(s) no longer waiting under the write lock"
+        )
     return [(row.instance_id, row.element_id) for row in rows]
