@@ -4,10 +4,10 @@ A sweep claims *instances* that have a due timer, not timer rows: the instance r
 step changes, so locking it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer
 via ``BEGIN IMMEDIATE``) keeps two sweepers, or a sweeper and a person, from stepping the same
 instance at once. After the lock, the due timers are read again, so an instance another sweeper
-fired a moment ago is skipped. Each instance steps inside a savepoint: one failing instance (a
-failed script, state that cannot be read or written, even a bug in a hook) gets an incident and
-the others still fire; only a database failure ends the sweep. Instances with an open incident
-wait for a retry.
+fired a moment ago is skipped. The claimed instances step as a batch (``engine.timer_batch``: one
+read per table, one savepoint, one flush): one failing instance (a failed script, state that
+cannot be read or written, even a bug in a hook) gets an incident and the others still fire; only
+a database failure ends the sweep. Instances with an open incident wait for a retry.
 
 Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: per claim, their
 rows are marked fired, their ``timer_fired`` events inserted and their instances' ``version``
