@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python -m bench.worker_bench [--quick] [--db sqlite|postgresql|both] [--timers 20000]
-                                           [--procs 1,4] [--mail 2000] [--only timers,urging,email]
+                                           [--procs 1,4] [--mail 2000] [--only timers,deadlines,urging,email]
                                            [--profile] [--json out.json]
 
 Per database (SQLite file in a temp dir, WAL, synchronous=NORMAL; PostgreSQL: the test suite's
@@ -210,20 +210,20 @@ def timers_in_process(dbs: Databases, n: int) -> dict[str, Any]:
         worker = Worker(pe, worker_id="bench:in-process")
         sweeps: list[dict[str, Any]] = []
         with Statements(db) as statements:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             while True:
                 begun = time.perf_counter()
                 report = worker.sweep(SWEEP_AT)
                 sweeps.append({"fired": report.timers_fired, "failures": report.timer_failures, "seconds": time.perf_counter() - begun})
                 if report.timers_fired + report.timer_failures == 0:
                     break
-            seconds = time.perf_counter() - started
+            seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         seal_s, sealed = seal_all(pe)
         check = exactly_once(pe, n)
     fired = sum(s["fired"] for s in sweeps)
     return {
         "n": n, "create_seconds": create_s, "seconds": seconds, "fired": fired, "timers_per_s": fired / seconds,
-        "ms_per_timer": seconds / fired * 1000, "sweeps": sweeps, "statements": statements.total,
+        "ms_per_timer": seconds / fired * 1000, "cpu_seconds": cpu_s, "cpu_ms_per_timer": cpu_s / fired * 1000, "sweeps": sweeps, "statements": statements.total,
         "statements_by_verb": dict(statements.by_verb.most_common()), "executemany": statements.executemany,
         "statements_per_timer": statements.total / fired, "seal_seconds": seal_s, "sealed": sealed,
         "per_timer_with_seal_ms": (seconds + seal_s) / fired * 1000, "check": check,
@@ -246,8 +246,9 @@ def deadline_task(key: str = "d", duration: str = "PT1H") -> bytes:
     return process(body, key=key, lanes={"Chuyên viên": ["work"]})
 
 
-def deadlines_in_process(dbs: Databases, n: int) -> dict[str, Any]:
-    """``n`` due deadlines (``deadline_task``), one worker in this process, until none is due."""
+def deadlines_in_process(dbs: Databases, n: int, profile: bool = False) -> dict[str, Any]:
+    """``n`` due deadlines (``deadline_task``), one worker in this process, until none is due
+    (``profile``: under cProfile, its top functions under ``"profile"``)."""
     with dbs.fresh("deadlines") as (db, pe, _clock, _url):
         pe.set_based_deadlines = True
         with pe.unit_of_work("bench:admin") as uow:
@@ -261,21 +262,22 @@ def deadlines_in_process(dbs: Databases, n: int) -> dict[str, Any]:
         seal_all(pe)
         settle(db)
         worker = Worker(pe, worker_id="bench:deadlines")
-        with Statements(db) as statements:
-            started = time.perf_counter()
+        with Statements(db) as statements, profiled(profile) as prof:
+            started, cpu = time.perf_counter(), time.process_time()
             fired = 0
             while (report := worker.sweep(SWEEP_AT)).timers_fired:
                 fired += report.timers_fired
-            seconds = time.perf_counter() - started
+            seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         seal_s, sealed = seal_all(pe)
         with pe.read() as s:
             per_timer = Counter(data["timer"] for data in s.scalars(select(AuditEvent.data).where(AuditEvent.event == "timer_fired")))
             waiting = s.scalar(select(func.count()).select_from(Timer).where(Timer.status == "waiting"))
     ok = len(per_timer) == n and set(per_timer.values()) == {1} and waiting == 0
     return {
-        "n": n, "create_seconds": create_s, "seconds": seconds, "fired": fired, "timers_per_s": fired / seconds,
-        "statements": statements.total, "statements_per_timer": statements.total / max(1, fired),
-        "seal_seconds": seal_s, "sealed": sealed, "exactly_once": ok,
+        "n": n, "create_seconds": create_s, "seconds": seconds, "cpu_seconds": cpu_s, "fired": fired, "timers_per_s": fired / seconds,
+        "cpu_us_per_timer": cpu_s / max(1, fired) * 1e6, "statements": statements.total,
+        "statements_by_verb": dict(statements.by_verb.most_common()), "statements_per_timer": statements.total / max(1, fired),
+        "seal_seconds": seal_s, "sealed": sealed, "exactly_once": ok, "profile": top_functions(prof, 20) if profile else None,
     }  # fmt: skip
 
 
@@ -563,6 +565,9 @@ def run(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
         if args.profile:
             progress(f"{kind}: cProfile of a sweep of 2,000 timers")
             out["timers"]["profile"] = timers_profile(dbs, min(args.timers, 2_000))
+    if "deadlines" in args.only:
+        progress(f"{kind}: {args.deadlines:,} due deadlines (a flag each), one worker in this process")
+        out["deadlines"] = deadlines_in_process(dbs, args.deadlines, args.profile)
     if "urging" in args.only:
         progress(f"{kind}: urging over the {'10-commune' if args.quick else 'demo'} province")
         out["urging"] = urging(kind, workdir, QUICK_SHAPE if args.quick else PROVINCE_SHAPE, args.profile)
@@ -584,6 +589,7 @@ def report(kind: str, r: dict[str, Any]) -> None:
         verbs = ", ".join(f"{v} {n / one['fired']:.2f}" for v, n in one["statements_by_verb"].items())
         notes = [f"started {one['n']:,} instances ({one['n'] // CHUNK or 1} start_instances calls) in {one['create_seconds']:.2f} s",
                  f"in-process sweeps: {len(one['sweeps'])} (" + ", ".join(f"{s['fired']:,} in {s['seconds']:.1f} s" for s in one["sweeps"]) + ")",
+                 f"CPU of this process: {one['cpu_seconds']:.2f} s, {one['cpu_ms_per_timer']:.2f} ms per timer",
                  f"SQL statements per timer: {one['statements_per_timer']:.2f} ({verbs}); executemany: {one['executemany']}",
                  "x 1 = timers/s over the in-process worker's; sealed = audit events left unsealed after the run, sealed apart in 'seal s'"]  # fmt: skip
         for p in t["processes"]:
@@ -596,6 +602,16 @@ def report(kind: str, r: dict[str, Any]) -> None:
         if t.get("profile"):
             emit(table(f"{kind}: cProfile of a sweep: repository functions by cumulative time", ["function", "calls", "own s", "cumulative s"],
                        [[x["function"][:90], x["calls"], x["tottime"], x["cumtime"]] for x in t["profile"]]))  # fmt: skip
+    if "deadlines" in r:
+        d = r["deadlines"]
+        verbs = ", ".join(f"{v} {n:,}" for v, n in d["statements_by_verb"].items())
+        emit(table(f"{kind}: 1b. firing {d['n']:,} due deadlines (deadline_task, a flag each: the set-based path)",
+                   ["deadlines", "seconds", "CPU s", "deadlines/s", "CPU µs/deadline", "statements/deadline", "100k est. s", "exactly once"],
+                   [[d["n"], d["seconds"], d["cpu_seconds"], d["timers_per_s"], d["cpu_us_per_timer"], d["statements_per_timer"],
+                     100_000 / d["timers_per_s"], d["exactly_once"]]], [f"statements: {verbs}"]))  # fmt: skip
+        if d.get("profile"):
+            emit(table(f"{kind}: cProfile of the deadline sweeps: repository functions by cumulative time", ["function", "calls", "own s", "cumulative s"],
+                       [[x["function"][:90], x["calls"], x["tottime"], x["cumtime"]] for x in d["profile"]]))  # fmt: skip
     if "urging" in r:
         u = r["urging"]
         rows = []
@@ -689,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 5,000 timers, a 10-commune province, 200 emails")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--timers", type=int, help="due timers N (default 20,000; 5,000 with --quick)")
+    parser.add_argument("--deadlines", type=int, help="due deadlines for --only deadlines (default 100,000; 20,000 with --quick)")
     parser.add_argument("--procs", help="worker process counts, comma-separated, 0 for none (default 4; 1,4 with --quick)")
     parser.add_argument("--mail", type=int, help="emails M (default 2,000; 200 with --quick)")
     parser.add_argument("--mail-limit", type=int, default=100, help="deliver_due batch (default 100, the worker's)")
@@ -697,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
     args.timers = args.timers or (5_000 if args.quick else 20_000)
+    args.deadlines = args.deadlines or (20_000 if args.quick else 100_000)
     args.mail = args.mail or (200 if args.quick else 2_000)
     args.procs = [int(p) for p in (args.procs or ("1,4" if args.quick else "4")).split(",") if int(p) > 0]
     args.only = set(args.only.split(","))

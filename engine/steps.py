@@ -323,8 +323,10 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, 
         else:
             row.status = "cancelled"
     uow.timers_fired += len(fired)
-    if rows:
-        session.flush()  # free the partial unique index before a cycle timer's next row goes in
+    if any(row.spiff_task_id in waiting and row.spiff_task_id not in still_waiting for row in rows):
+        # Free the partial unique index before a cycle timer's next row goes in. Only then: a
+        # flush per step would keep a batch of steps (engine.timer_batch) from one executemany.
+        session.flush()
     for spiff_id, (task, due) in waiting.items():
         if spiff_id not in still_waiting:
             session.add(Timer(

@@ -4,43 +4,38 @@ A sweep claims *instances* that have a due timer, not timer rows: the instance r
 step changes, so locking it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer
 via ``BEGIN IMMEDIATE``) keeps two sweepers, or a sweeper and a person, from stepping the same
 instance at once. After the lock, the due timers are read again, so an instance another sweeper
-fired a moment ago is skipped. Each instance steps inside a savepoint: one failing instance (a
-failed script, state that cannot be read or written, even a bug in a hook) gets an incident and
-the others still fire; only a database failure ends the sweep. Instances with an open incident
-wait for a retry.
+fired a moment ago is skipped. The claimed instances step as a batch (``engine.timer_batch``: one
+read per table, one savepoint, one flush): one failing instance (a failed script, state that
+cannot be read or written, even a bug in a hook) gets an incident and the others still fire; only
+a database failure ends the sweep. Instances with an open incident wait for a retry.
 
-Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: their rows are
-marked fired with one UPDATE per batch (``... WHERE status = 'waiting' RETURNING``), their
-``timer_fired`` events written with one executemany, their instances' ``version`` bumped (a person's
-step computed before the sweep then fails its optimistic lock instead of overwriting the row),
-and the domain told once (``timers_fired`` hook). While whole claims are such deadlines, the
+Deadlines whose only effect is a flag (``engine.timer_flags``) are not stepped: per claim, their
+rows are marked fired, their ``timer_fired`` events inserted and their instances' ``version``
+bumped (a person's step computed before the sweep then fails its optimistic lock instead of
+overwriting the row) by the database itself (``engine.flag_fire``: one statement on PostgreSQL,
+three on SQLite, whatever the claim's size), and the domain told once (``timers_fired`` hook). While whole claims are such deadlines, the
 sweep goes on claiming larger batches in the same transaction (``FLAG_BATCHES`` × ``FLAG_CLAIM``).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import exists, select
 
-from engine import commands
-from engine.errors import StepFailed
-from engine.models import AuditEvent, Incident, Instance, Timer
-from engine.process_engine import TimersFired, open_incident
+from engine.flag_fire import fire_flags
+from engine.models import Incident, Instance, Timer
+from engine.process_engine import TimersFired
+from engine.timer_batch import step_instances
 from engine.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
 
-log = logging.getLogger(__name__)
-
 FLAG_BATCHES = 5  # claims of set-based deadlines one transaction may add to the first …
 FLAG_CLAIM = 10  # … each of FLAG_CLAIM × limit instances (5,100 deadlines per transaction at 100)
-_CHUNK = 500  # ids per IN (...): under every driver's parameter limit
 
 
 @dataclass(frozen=True)
@@ -74,31 +69,8 @@ def fire_due_timers(
             to_step.extend(dict.fromkeys(row.instance_id for row in claimed if row.instance_id in steps))
             if steps or len({row.instance_id for row in claimed}) < size:
                 break  # instances to step, or nothing more due
-        for instance_id in to_step[:limit]:  # at most ``limit`` steps; the others stay due
-            still_due = session.scalar(select(exists().where(Timer.instance_id == instance_id, _due(now))))
-            if not still_due:
-                continue  # another sweeper fired it between our two reads
-            before, events = uow.timers_fired, len(uow.events)
-            savepoint = session.begin_nested()
-            try:
-                commands.resume(uow, instance_id)
-                session.flush()
-                savepoint.commit()
-            except SQLAlchemyError:
-                raise  # the database failed, not this instance: the whole sweep rolls back and retries
-            except Exception as exc:  # noqa: BLE001 — whatever one instance does, the others still fire
-                savepoint.rollback()
-                del uow.events[events:]  # the failed step's events go with it
-                failure = exc if isinstance(exc, StepFailed) else _unexpected(instance_id, exc)
-                uow.timers_fired = before
-                failed += 1
-                incident = open_incident(session, failure, now)
-                session.flush()
-                uow.audit("incident_raised", instance_id=instance_id, subject=failure.element_id,
-                          data={"incident": incident.id, "code": failure.error_code, "message": failure.detail})  # fmt: skip
-                continue
-            stepped += 1
-            fired += uow.timers_fired - before
+        n_stepped, n_fired, failed = step_instances(uow, to_step[:limit], now)  # at most ``limit``; the others stay due
+        stepped, fired = n_stepped, fired + n_fired
     return SweepResult(stepped + flagged, fired, failed)
 
 
@@ -126,39 +98,14 @@ def _claim(uow: UnitOfWork, now: datetime, limit: int) -> list:  # type: ignore[
 
 
 def _fire_flags(uow: UnitOfWork, rows: list, now: datetime) -> tuple[int, int]:  # type: ignore[type-arg]
-    """Fire set-based deadlines (``engine.timer_flags``); returns (instances, timers) fired."""
+    """Fire set-based deadlines (``engine.timer_flags``, statements in ``engine.flag_fire``);
+    returns (instances, timers) fired."""
     uow.session.flush()
-    conn = uow.session.connection()  # Core: no ORM bookkeeping for rows nobody holds as objects
-    timer, instance = Timer.__table__, Instance.__table__
-    ids = [row.timer_id for row in rows]
-    done = []
-    for first in range(0, len(ids), _CHUNK):
-        done += conn.execute(
-            update(timer).where(timer.c.id.in_(ids[first : first + _CHUNK]), timer.c.status == "waiting")
-            .values(status="fired", fired_at=now)
-            .returning(timer.c.id, timer.c.instance_id, timer.c.element_id, timer.c.due_at)
-        ).all()  # fmt: skip
+    done = fire_flags(uow.session.connection(), rows, now, uow.actor, uow.on_behalf_of)
     if not done:
         return 0, 0
-    instance_ids = list(dict.fromkeys(row.instance_id for row in done))
-    for first in range(0, len(instance_ids), _CHUNK):
-        conn.execute(update(instance).where(instance.c.id.in_(instance_ids[first : first + _CHUNK]))
-                     .values(version=instance.c.version + 1))  # fmt: skip
-    conn.execute(insert(AuditEvent.__table__), [
-        {"occurred_at": now, "event": "timer_fired", "actor": uow.actor, "on_behalf_of": uow.on_behalf_of,
-         "instance_id": row.instance_id, "task_id": None, "subject": row.element_id,
-         "data": {"timer": str(row.id), "due_at": row.due_at.isoformat()}}
-        for row in done
-    ])  # fmt: skip
+    instance_ids = list(dict.fromkeys(instance_id for instance_id, _element in done))
     uow.timers_fired += len(done)
     uow.touched.extend(instance_ids)
-    uow.engine.hooks.fire("timers_fired", uow, TimersFired([(row.instance_id, row.element_id) for row in done]))
+    uow.engine.hooks.fire("timers_fired", uow, TimersFired(done))
     return len(instance_ids), len(done)
-
-
-def _unexpected(instance_id: object, exc: Exception) -> StepFailed:
-    """A failure that is not a step's own (e.g. a bug in a hook), as an incident on its instance."""
-    log.error("timer step of instance %s failed", instance_id, exc_info=exc)
-    detail = (str(exc).splitlines() or [""])[0][:500] or type(exc).__name__
-    return StepFailed(instance_id=instance_id, element_id=None, error_code=type(exc).__name__[:50],
-                      detail=detail, command={"kind": "run"})  # fmt: skip
