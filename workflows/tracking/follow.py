@@ -30,6 +30,7 @@ changes the parent's ``n_*`` by the difference, with one UPDATE: O(1) whatever t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ OPEN_PHASES = ("new", "working", "submitted", "returned")
 WITH_THE_UNIT = ("new", "working", "returned")  # open, and the unit's clock runs (not in review)
 COUNTERS = ("n_accepted", "n_submitted", "n_approved", "n_late")
 _CODE_CHUNK = 1_000
+_UNIT_IDS = "giaoviec.tracking.unit_ids"  # session.info key: unit code → id, see hint_unit_ids
 
 
 def install(pe: Any) -> None:
@@ -105,8 +107,16 @@ def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
         uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(**changes))
 
 
+def hint_unit_ids(uow: UnitOfWork, units: Iterable[OrgUnit]) -> None:
+    """Tell ``on_instances_started`` the ids of units the caller has loaded in this unit of work
+    (a dispatch, a commune's hand-on), so that it need not look them up by code again."""
+    uow.session.info.setdefault(_UNIT_IDS, {}).update((u.code, u.id) for u in units)
+
+
 def _unit_ids(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+    known: dict[str, int] = uow.session.info.get(_UNIT_IDS, {})
+    found = {code: known[code] for code in codes if code in known}
+    codes = [code for code in codes if code not in found]
     for first in range(0, len(codes), _CODE_CHUNK):
         chunk = codes[first : first + _CODE_CHUNK]
         found.update((code, unit_id) for code, unit_id in uow.session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.in_(chunk))))
