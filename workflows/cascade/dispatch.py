@@ -181,6 +181,7 @@ class _Planner:
         assert issuer is not None
         self.issuer = issuer
         self._groups: dict[str, list[OrgUnit]] = {}
+        self._targets: dict[str, tuple[list[OrgUnit], list[OrgUnit]]] = {}  # targets (JSON) → units, placeable
         self._communes: dict[int, OrgUnit | None] = {}  # held here: the session keeps no strong references
         self.batches: dict[tuple[str, str, str, bool], _Batch] = {}
         self.coordinator_days = coordinator_days
@@ -191,6 +192,22 @@ class _Planner:
         self.inactive: dict[str, None] = {}
 
     def _expand(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
+        """The units ``targets`` name (not to be changed: the list is shared by every (task, period)
+        with the same targets, and the units stay held, see ``_communes``)."""
+        return self._expanded(targets)[0]
+
+    def _placeable(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
+        """``_expand`` with one school per commune (``_one_per_commune``)."""
+        return self._expanded(targets)[1]
+
+    def _expanded(self, targets: list[dict[str, Any]]) -> tuple[list[OrgUnit], list[OrgUnit]]:
+        memo = json.dumps(targets, sort_keys=True, default=str)
+        if memo not in self._targets:
+            units = self._expand_now(targets)
+            self._targets[memo] = (units, _one_per_commune(units))
+        return self._targets[memo]
+
+    def _expand_now(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
         units: dict[int, OrgUnit] = {}
         for target in targets:
             if target.get("unit_id") is not None:
@@ -212,14 +229,16 @@ class _Planner:
     def add(self, task: PlanTask, period: dict[str, Any]) -> None:
         leads = self._expand(task.lead)
         lead_ids = {u.id for u in leads}
-        coordinators = [u for u in self._expand(task.coordinators) if u.id not in lead_ids]
+        # One school per commune: a lead school's commune is then left out of the coordinators, as
+        # its key is the lead's (``_child`` would skip it).
+        coordinators = [u for u in self._placeable(task.coordinators) if u.id not in lead_ids]
         sender = next((u.code for u in leads if u.kind != UnitKind.EXTERNAL), self.issuer.code)
         due = datetime.fromisoformat(text) if (text := effective_due_of(period)) else None
         base = {"tieu_de": task.content[:200], "san_pham": task.deliverable}
         if due is not None:
             base["han_xu_ly"] = due.isoformat()
         data = {**base, "don_vi_giao": self.issuer.code}
-        for unit in leads:
+        for unit in self._placeable(task.lead):
             self._child(task, period["key"], due, unit, PROCESS_LEAD, data)
         self._add_coordinators(task, period["key"], due, base, leads, coordinators, sender)
 
@@ -233,7 +252,7 @@ class _Planner:
         }  # fmt: skip
         if due is not None:
             data["han_xu_ly"] = due.isoformat()
-        for unit in self._expand(task.lead):
+        for unit in self._placeable(task.lead):
             self._child(task, period["key"], due, unit, PROCESS_PERIODIC_REPORT, data)
 
     def _add_coordinators(self, task: PlanTask, period_key: str, lead_due: datetime | None, base: dict[str, Any],
@@ -292,6 +311,21 @@ class _Planner:
         if unit_id not in self._communes:
             self._communes[unit_id] = self.session.get(OrgUnit, unit_id)
         return self._communes[unit_id]
+
+
+def _one_per_commune(units: list[OrgUnit]) -> list[OrgUnit]:
+    """``units`` without the schools after the first of each commune: a commune's schools all get
+    its one instance (``_Planner._placed``), which only the first of them can create, so the others
+    would change nothing (1,824 schools stand for 114 communes at each task and period)."""
+    communes: set[int | None] = set()
+    kept = []
+    for unit in units:
+        if unit.kind in _SCHOOL_KINDS:
+            if unit.parent_id in communes:
+                continue
+            communes.add(unit.parent_id)
+        kept.append(unit)
+    return kept
 
 
 def _split_periods(task: PlanTask, year: int, today: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -542,8 +576,8 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
     unit = next((u for u in found if u.code == code), None)
     if unit is None:
         raise NotFound("unit_not_found", code=code)
-    schools = [u for u in found if u is not unit]
-    hint_unit_ids(uow, schools)
+    schools = ward_schools = [u for u in found if u is not unit]
+    hint_unit_ids(uow, ward_schools)
     chosen = [str(c) for c in form.get("truong_duoc_giao") or []]
     levels = [str(level).upper() for level in form.get("cap_hoc") or []]
     if chosen:
@@ -556,7 +590,7 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
         kinds = set().union(*(LEVEL_KINDS.get(level, frozenset()) for level in levels))
         schools = [s for s in schools if s.kind in kinds]
     task = _plan_task_of(uow, ward_instance)
-    leads = ward.lead_schools(uow, task, unit, schools=schools)
+    leads = ward.lead_schools(uow, task, unit, schools=ward_schools)
     lead_codes = {s.code for s in leads}
     due = ward_instance.due_at
     if form.get(WARD_SCHOOL_DEADLINE):
