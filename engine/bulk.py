@@ -218,7 +218,8 @@ def start_instances(
     if per_instance_audit:
         _insert(session, AuditEvent.__table__, events)
     else:
-        uow.events.extend(events.dicts())  # a few rows: they go in with the unit of work's own events
+        # A few rows: they go in with the unit of work's own events, one INSERT fewer per call.
+        uow.events.extend(events.dicts())
     uow.touched.extend(ids)
     started = InstancesStarted(
         definition.key, ids, todo, [(t.element_id, t.deadline) for t in tasks], completed

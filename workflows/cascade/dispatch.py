@@ -181,7 +181,8 @@ class _Planner:
         assert issuer is not None
         self.issuer = issuer
         self._groups: dict[str, list[OrgUnit]] = {}
-        self._targets: dict[str, tuple[list[OrgUnit], list[OrgUnit]]] = {}  # targets (JSON) → units, placeable
+        # a target list (as JSON) → its units, and those with one school per commune
+        self._targets: dict[str, tuple[list[OrgUnit], list[OrgUnit]]] = {}
         self._communes: dict[int, OrgUnit | None] = {}  # held here: the session keeps no strong references
         self.batches: dict[tuple[str, str, str, bool], _Batch] = {}
         self.coordinator_days = coordinator_days

@@ -87,7 +87,8 @@ def lead_schools(uow: UnitOfWork, task: PlanTask | None, ward: OrgUnit, *,
     found: dict[int, OrgUnit] = {}
     for target in task.lead or []:
         if target.get("unit_id") is not None:
-            unit = own.get(target["unit_id"]) if own is not None else session.get(OrgUnit, target["unit_id"])
+            unit_id = target["unit_id"]
+            unit = own.get(unit_id) if own is not None else session.get(OrgUnit, unit_id)
             units = [unit] if unit is not None else []
         elif target.get("group") and (plan := session.get(Plan, task.plan_id)) is not None:
             units = list(expand_group(session, plan.root_id, target["group"]))
