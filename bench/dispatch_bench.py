@@ -472,7 +472,7 @@ def report(kind: str, r: dict[str, Any]) -> None:
             ["peak RSS of this process, MB", p.get("peak_rss_mb")]]  # fmt: skip
     notes = []
     if p["total_created"] < 60_000:
-        notes.append(f"fewer than 60,000 instances ({p['total_created']:,}): a smaller shape (--quick)")
+        notes.append(f"fewer than 60,000 instances ({p['total_created']:,}): a smaller shape (--quick), or fewer plan tasks and periods")
     if "raw" in r:
         x = r["raw"]
         rows += [[f"raw executemany of {x['n']:,} instance + {x['n']:,} task rows + COMMIT (s)", x["seconds"]],
