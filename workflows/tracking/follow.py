@@ -35,6 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine import InstancesStarted, StepSaved, TimersFired, UnitOfWork, insert_rows
 from workflows.org.models import OrgUnit
@@ -102,9 +104,26 @@ def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
     per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
     delta = contribution(phase, False)
     for parent_id, count in per_parent.items():
-        changes = {"n_children": Tracking.n_children + count}
-        changes.update({name: getattr(Tracking, name) + d * count for name, d in zip(COUNTERS, delta, strict=True) if d})
-        uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(**changes))
+        added = {"n_children": count} | {name: d * count for name, d in zip(COUNTERS, delta, strict=True) if d}
+        _add_to_counters(uow, parent_id, added)
+
+
+def _add_to_counters(uow: UnitOfWork, instance_id: Any, added: dict[str, int]) -> None:
+    """``UPDATE tracking SET n_x = n_x + d`` for one row, and the same on its object if the session
+    holds it loaded: what the ORM's "evaluate" synchronisation does, without walking the whole
+    identity map for each UPDATE (~2,000 org units during a dispatch)."""
+    changes = {name: getattr(Tracking, name) + d for name, d in added.items()}
+    uow.session.execute(
+        update(Tracking).where(Tracking.instance_id == instance_id).values(**changes),
+        execution_options={"synchronize_session": False},
+    )
+    held = uow.session.identity_map.get(identity_key(Tracking, instance_id))
+    if held is None:
+        return
+    loaded = held.__dict__
+    for name, d in added.items():
+        if loaded.get(name) is not None:
+            set_committed_value(held, name, loaded[name] + d)
 
 
 def hint_unit_ids(uow: UnitOfWork, units: Iterable[OrgUnit]) -> None:
