@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python -m bench.dispatch_bench [--quick] [--db sqlite|postgresql|both] [--n 10000]
                                              [--samples 50] [--no-what-if] [--no-raw] [--profile]
-                                             [--json out.json]
+                                             [--province-only] [--json out.json]
 
 Per database (SQLite file in a temp dir, WAL, synchronous=NORMAL; PostgreSQL: the test suite's
 throwaway server, ``tests.fixtures.postgres.get_server()``, fsync off), each phase on a fresh,
@@ -38,6 +38,8 @@ every recurring period of 2026 has started and is dispatched now.
    parent). The parents' tracking counters are checked against a count of their children's rows.
 
 ``--quick``: a 10-commune province and N = 1,000 (both databases in well under a minute).
+``--province-only``: phases 1 and 2 alone. Each phase reports its CPU time (``process_time``)
+and SQL statements (an executemany is one) besides wall time; the peak RSS is this process's.
 ``--profile``: cProfile of the dispatch and of the ``giao_cho_truong`` completions (their
 timings are then inflated; the top functions by own time are printed).
 
@@ -52,6 +54,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,7 +63,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Engine, case, event, func, select
 
 from bench.databases import Databases
 from bench.engine_bench import settle, timed
@@ -156,6 +159,26 @@ def complete(pe: ProcessEngine, task_id: uuid.UUID, data: dict[str, Any], actor:
 
 
 @contextmanager
+def counting(db: Engine) -> Iterator[list[int]]:
+    """Count the statements sent to ``db`` (executemany = one) inside the block: ``[n]``."""
+    seen = [0]
+
+    def count(*_: Any) -> None:
+        seen[0] += 1
+
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
 def profiled(enabled: bool) -> Iterator[cProfile.Profile | None]:
     if not enabled:
         yield None
@@ -197,14 +220,17 @@ def province(dbs: Databases, shape: DemoShape, args: argparse.Namespace) -> dict
             with pe.unit_of_work("bench:so") as uow:
                 outcome["result"] = plan_dispatch(uow, plan_id).as_json()
 
-        with profiled(args.profile) as prof:
+        cpu = time.process_time()
+        with profiled(args.profile) as prof, counting(db) as statements:
             dispatch_s = timed(dispatch)
+        cpu = time.process_time() - cpu
         after = count_rows(pe)
         result = outcome["result"]
         created = result["created"]
         dispatched: dict[str, Any] = {
             "units": units, "setup_seconds": setup_s, "seconds": dispatch_s, "created": created,
             "per_instance_us": dispatch_s / created * 1e6, "instances_per_s": created / dispatch_s,
+            "cpu_per_instance_us": cpu / created * 1e6, "statements": statements[0],
             "by_process": result["by_process"], "scheduled": result["scheduled"],
             "rows": {name: after[name] - before[name] for name in after}, "profile": top_functions(prof),
         }  # fmt: skip
@@ -221,17 +247,20 @@ def province(dbs: Databases, shape: DemoShape, args: argparse.Namespace) -> dict
             progress(f"{dbs.kind}: {len(task_ids):,} communes' tasks complete {step}")
             step_before = count_rows(pe)
             samples: list[float] = []
-            with profiled(args.profile and step == "giao_cho_truong") as prof:
+            cpu = time.process_time()
+            with profiled(args.profile and step == "giao_cho_truong") as prof, counting(db) as statements:
                 for task_id in task_ids:
                     elapsed = timed(lambda t=task_id, f=data: complete(pe, t, f, actor="bench:xa"))
                     samples.append(elapsed)
                     clock.advance(timedelta(seconds=elapsed))  # the engine's time follows the wall clock
+            cpu = time.process_time() - cpu
             step_after = count_rows(pe)
             rows = {name: step_after[name] - step_before[name] for name in step_after}
             tenth = max(1, len(samples) // 10)
             wards[step] = {"completions": len(samples), "seconds": sum(samples), **stats_ms(samples), "rows": rows,
                            "created": rows["instance"], "first_tenth_median_ms": stats_ms(samples[:tenth])["median_ms"],
-                           "last_tenth_median_ms": stats_ms(samples[-tenth:])["median_ms"], "profile": top_functions(prof)}  # fmt: skip
+                           "last_tenth_median_ms": stats_ms(samples[-tenth:])["median_ms"], "profile": top_functions(prof),
+                           "cpu_ms": cpu / len(samples) * 1e3, "statements": statements[0] / len(samples)}  # fmt: skip
         seal_s, sealed = seal_all(pe)
         final = count_rows(pe)
         with pe.read() as s:
@@ -245,7 +274,7 @@ def province(dbs: Databases, shape: DemoShape, args: argparse.Namespace) -> dict
         "dispatch": dispatched, "wards": wards, "seal_after": {"seconds": seal_s, "events": sealed},
         "final_rows": final, "total_created": total_created, "total_seconds": total_s,
         "instances_per_s": total_created / total_s, "creating_seconds": dispatch_s + handed["seconds"],
-        "state_bytes": float(state_bytes or 0),
+        "state_bytes": float(state_bytes or 0), "peak_rss_mb": peak_rss_mb(),
     }  # fmt: skip
 
 
@@ -384,6 +413,8 @@ def run(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     dbs = province_databases(kind, workdir)
     shape = QUICK_SHAPE if args.quick else FULL_SHAPE
     out: dict[str, Any] = {"province": province(dbs, shape, args)}
+    if args.province_only:
+        return out
     if not args.no_what_if:
         progress(f"{kind}: dispatch again with the org units preloaded (what-if)")
         out["what_if"] = what_if(dbs, shape)
@@ -400,8 +431,8 @@ def report(kind: str, r: dict[str, Any]) -> None:
     p, d = r["province"], r["province"]["dispatch"]
     units = d["units"]
     rows: list[list[Any]] = [["plan_dispatch (one unit of work)", d["created"], d["seconds"], d["seconds"] * 1000 / d["created"],
-                              d["per_instance_us"], d["instances_per_s"], d["rows"]["human_task"], d["rows"]["timer"],
-                              d["rows"]["tracking"], d["rows"]["audit_event"]]]  # fmt: skip
+                              d["per_instance_us"], d.get("cpu_per_instance_us"), d["instances_per_s"], d.get("statements"),
+                              d["rows"]["human_task"], d["rows"]["timer"], d["rows"]["tracking"], d["rows"]["audit_event"]]]  # fmt: skip
     notes = [f"province: {sum(units.values()):,} units ({', '.join(f'{k} {v:,}' for k, v in sorted(units.items()))}); "
              f"set up (deploy + build + import) in {d['setup_seconds']:.1f} s",
              "created by process: " + ", ".join(f"{k} {v:,}" for k, v in d["by_process"].items())
@@ -409,20 +440,21 @@ def report(kind: str, r: dict[str, Any]) -> None:
     if "what_if" in r:
         w = r["what_if"]
         rows.append(["  what-if: org units preloaded in the session", w["created"], w["seconds"], w["seconds"] * 1000 / w["created"],
-                     w["per_instance_us"], w["created"] / w["seconds"], None, None, None, None])  # fmt: skip
+                     w["per_instance_us"], None, w["created"] / w["seconds"], None, None, None, None, None])  # fmt: skip
         notes.append(f"what-if / as shipped: {w['seconds'] / d['seconds']:.2f} (_Planner.__init__ monkeypatched to hold every "
                      "OrgUnit, so session.get(OrgUnit, parent_id) in _Planner._child hits the identity map)")  # fmt: skip
     emit(table(f"{kind}: 1. plan_dispatch of the demo plan to the whole province",
-               ["phase", "instances", "seconds", "ms/inst", "µs/inst", "inst/s", "human_task", "timer", "tracking", "audit"],
+               ["phase", "instances", "seconds", "ms/inst", "µs/inst", "CPU µs/inst", "inst/s", "statements", "human_task", "timer",
+                "tracking", "audit"],
                rows, notes))  # fmt: skip
 
     rows = []
     for step, w in p["wards"].items():
         rows.append([f"{step} (one complete_task per unit of work)", w["completions"], w["seconds"], w["median_ms"], w["p95_ms"],
-                     w["mean_ms"], w["first_tenth_median_ms"], w["last_tenth_median_ms"], w["created"], w.get("per_created_us"), w["rows"]["human_task"], w["rows"]["timer"],
+                     w["mean_ms"], w.get("cpu_ms"), w.get("statements"), w["first_tenth_median_ms"], w["last_tenth_median_ms"], w["created"], w.get("per_created_us"), w["rows"]["human_task"], w["rows"]["timer"],
                      w["rows"]["tracking"], w["rows"]["audit_event"]])  # fmt: skip
     emit(table(f"{kind}: 2. every commune hands every task on to its schools",
-               ["step", "completions", "seconds", "median ms", "p95 ms", "mean ms", "1st 10 %", "last 10 %", "inst. created", "µs/created inst.",
+               ["step", "completions", "seconds", "median ms", "p95 ms", "mean ms", "CPU ms", "statements", "1st 10 %", "last 10 %", "inst. created", "µs/created inst.",
                 "human_task", "timer", "tracking", "audit"], rows,
                ["the engine's clock follows wall time, so the after-commit seal runs about once a second; "
                 f"what was left unsealed at the end: {p['seal_after']['events']:,} events sealed in {p['seal_after']['seconds']:.2f} s",
@@ -436,10 +468,11 @@ def report(kind: str, r: dict[str, Any]) -> None:
             ["seconds: dispatch + every tiep_nhan + every giao_cho_truong", p["total_seconds"]],
             ["instances per second, whole province", p["instances_per_s"]],
             ["µs per instance, whole province", p["total_seconds"] / p["total_created"] * 1e6],
-            ["instances per second, creating operations only (dispatch + giao_cho_truong)", p["total_created"] / p["creating_seconds"]]]  # fmt: skip
+            ["instances per second, creating operations only (dispatch + giao_cho_truong)", p["total_created"] / p["creating_seconds"]],
+            ["peak RSS of this process, MB", p.get("peak_rss_mb")]]  # fmt: skip
     notes = []
     if p["total_created"] < 60_000:
-        notes.append(f"fewer than 60,000 instances ({p['total_created']:,}): a smaller shape (--quick)")
+        notes.append(f"fewer than 60,000 instances ({p['total_created']:,}): a smaller shape (--quick), or fewer plan tasks and periods")
     if "raw" in r:
         x = r["raw"]
         rows += [[f"raw executemany of {x['n']:,} instance + {x['n']:,} task rows + COMMIT (s)", x["seconds"]],
@@ -452,6 +485,8 @@ def report(kind: str, r: dict[str, Any]) -> None:
         notes.append(f"raw = bench/bulk_bench.py raw_limit: the same tables of a fresh database, values prepared beforehand, "
                      f"state {x['state_bytes']:,} bytes; ours also writes tracking and audit rows, runs the workflows and the hooks")  # fmt: skip
     emit(table(f"{kind}: 2b. the whole province", ["figure", "value"], rows, notes))
+    if "siblings" not in r:
+        return
 
     sib = r["siblings"]
     small, big = str(sib["small"]), str(sib["big"])
@@ -495,8 +530,6 @@ def summary(results: dict[str, dict[str, Any]]) -> None:
                 values.append(None)
         return [label, *values]
 
-    any_r = next(iter(results.values()))
-    small, big = str(any_r["siblings"]["small"]), str(any_r["siblings"]["big"])
     rows = [
         row("plan_dispatch: instances", lambda r: r["province"]["dispatch"]["created"]),
         row("plan_dispatch: seconds", lambda r: r["province"]["dispatch"]["seconds"]),
@@ -511,7 +544,13 @@ def summary(results: dict[str, dict[str, Any]]) -> None:
         row("whole province: seconds", lambda r: r["province"]["total_seconds"]),
         row("whole province: instances per second", lambda r: r["province"]["instances_per_s"]),
         row("whole province: x raw executemany", lambda r: r["province"]["total_seconds"] / r["raw"]["seconds"]),
+        row("peak RSS, MB", lambda r: r["province"]["peak_rss_mb"]),
     ]
+    any_r = next(iter(results.values()))
+    if "siblings" not in any_r:
+        emit(table("Summary", ["figure", *kinds], rows))
+        return
+    small, big = str(any_r["siblings"]["small"]), str(any_r["siblings"]["big"])
     for element in STEPS:
         rows.append(row(f"{element[0]} @{int(small):,} / @{int(big):,} siblings (ms)",
                         lambda r, e=element[0]: f"{r['siblings']['steps'][e][small]['median_ms']:.2f} / "
@@ -530,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-what-if", action="store_true", help="skip the dispatch with the org units preloaded")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw executemany limit")
     parser.add_argument("--profile", action="store_true", help="cProfile the dispatch and the giao_cho_truong completions")
+    parser.add_argument("--province-only", action="store_true", help="phases 1 + 2 only (no what-if, raw limit or siblings)")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
     if args.n is None:

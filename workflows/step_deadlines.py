@@ -34,7 +34,7 @@ from engine import (
     register,
 )
 from workflows.calendar.business import BusinessCalendar, national_calendar
-from workflows.calendar.days import province_calendar
+from workflows.calendar.days import CALENDARS, province_calendar
 from workflows.org.models import OrgUnit
 from workflows.timeframes import LOCAL_TZ, TimeframeRefused, due_after, parse_timeframe
 
@@ -93,9 +93,19 @@ def resolve(working_days: int | None, timeframe: str | None, opened_at: datetime
 
 
 def _calendar(uow: UnitOfWork, unit_code: str | None, opened_at: datetime) -> BusinessCalendar:
-    """The province's calendar of ``unit_code`` (the national one for a unit not in the tree)."""
+    """The province's calendar of ``unit_code`` (the national one for a unit not in the tree).
+
+    Held for the unit of work (``session.info``, keyed by province and year): steps opened by one
+    transaction read the province's declared days once. Declaring or removing a day in the same
+    unit of work drops what is held (``workflows.calendar.days.forget_calendars``); another
+    transaction's change is seen by the next unit of work, as without the cache."""
     unit = uow.session.execute(select(OrgUnit.id, OrgUnit.root_id).where(OrgUnit.code == unit_code)).first() if unit_code else None
     if unit is None:
         return national_calendar()
     year = opened_at.astimezone(LOCAL_TZ).year
-    return province_calendar(uow.session, unit.root_id or unit.id, range(year, year + 3))
+    root = unit.root_id or unit.id
+    held = uow.session.info.setdefault(CALENDARS, {})
+    if (root, year) not in held:
+        held[root, year] = province_calendar(uow.session, root, range(year, year + 3))
+    calendar: BusinessCalendar = held[root, year]
+    return calendar

@@ -27,6 +27,14 @@ register({
 })  # fmt: skip
 
 
+CALENDARS = "giaoviec.calendar.provinces"  # session.info key: (province, year) → BusinessCalendar
+
+
+def forget_calendars(uow: UnitOfWork) -> None:
+    """Drop the calendars this unit of work holds (``workflows.step_deadlines._calendar``)."""
+    uow.session.info.pop(CALENDARS, None)
+
+
 def declared_days(session: Session, root_id: int, *, year: int | None = None) -> list[CalendarDay]:
     """The province's declared days, by day (one year's, or all)."""
     query = select(CalendarDay).where(CalendarDay.root_id == root_id)
@@ -54,6 +62,7 @@ def declare_day(uow: UnitOfWork, root_id: int, day: date, kind: str, note: str |
     row = CalendarDay(root_id=root_id, day=day, kind=kind, note=note, created_at=uow.now, created_by=uow.actor)
     uow.session.add(row)
     uow.session.flush()
+    forget_calendars(uow)
     uow.audit("calendar_day_declared", subject=day.isoformat(), data={"province": root_id, "kind": kind, "note": note})
     return row
 
@@ -66,3 +75,4 @@ def remove_day(uow: UnitOfWork, root_id: int, day_id: int) -> None:
     uow.audit("calendar_day_removed", subject=row.day.isoformat(), data={"province": root_id, "kind": row.kind, "note": row.note})
     uow.session.delete(row)
     uow.session.flush()
+    forget_calendars(uow)

@@ -63,7 +63,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from engine import (
     BadData,
@@ -102,7 +102,7 @@ from workflows.timeframes import (
     parse_timeframe,
     schedule_json,
 )
-from workflows.tracking.follow import count_as_lead
+from workflows.tracking.follow import count_as_lead, hint_unit_ids
 
 # Levels a commune names in "Giao cho các trường" (cap_hoc) → the school kinds they cover.
 LEVEL_KINDS: dict[str, frozenset[str]] = {
@@ -181,15 +181,34 @@ class _Planner:
         assert issuer is not None
         self.issuer = issuer
         self._groups: dict[str, list[OrgUnit]] = {}
+        # a target list (as JSON) → its units, and those with one school per commune
+        self._targets: dict[str, tuple[list[OrgUnit], list[OrgUnit]]] = {}
         self._communes: dict[int, OrgUnit | None] = {}  # held here: the session keeps no strong references
         self.batches: dict[tuple[str, str, str, bool], _Batch] = {}
         self.coordinator_days = coordinator_days
         self.lead_of: dict[str, str] = {}  # a coordinator's business key → its lead's
         self.keys: set[str] = set()
+        self.units: dict[str, OrgUnit] = {}  # the units that get an instance
         self.external: dict[str, None] = {}
         self.inactive: dict[str, None] = {}
 
     def _expand(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
+        """The units ``targets`` name (not to be changed: the list is shared by every (task, period)
+        with the same targets, and the units stay held, see ``_communes``)."""
+        return self._expanded(targets)[0]
+
+    def _placeable(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
+        """``_expand`` with one school per commune (``_one_per_commune``)."""
+        return self._expanded(targets)[1]
+
+    def _expanded(self, targets: list[dict[str, Any]]) -> tuple[list[OrgUnit], list[OrgUnit]]:
+        memo = json.dumps(targets, sort_keys=True, default=str)
+        if memo not in self._targets:
+            units = self._expand_now(targets)
+            self._targets[memo] = (units, _one_per_commune(units))
+        return self._targets[memo]
+
+    def _expand_now(self, targets: list[dict[str, Any]]) -> list[OrgUnit]:
         units: dict[int, OrgUnit] = {}
         for target in targets:
             if target.get("unit_id") is not None:
@@ -211,14 +230,16 @@ class _Planner:
     def add(self, task: PlanTask, period: dict[str, Any]) -> None:
         leads = self._expand(task.lead)
         lead_ids = {u.id for u in leads}
-        coordinators = [u for u in self._expand(task.coordinators) if u.id not in lead_ids]
+        # One school per commune: a lead school's commune is then left out of the coordinators, as
+        # its key is the lead's (``_child`` would skip it).
+        coordinators = [u for u in self._placeable(task.coordinators) if u.id not in lead_ids]
         sender = next((u.code for u in leads if u.kind != UnitKind.EXTERNAL), self.issuer.code)
         due = datetime.fromisoformat(text) if (text := effective_due_of(period)) else None
         base = {"tieu_de": task.content[:200], "san_pham": task.deliverable}
         if due is not None:
             base["han_xu_ly"] = due.isoformat()
         data = {**base, "don_vi_giao": self.issuer.code}
-        for unit in leads:
+        for unit in self._placeable(task.lead):
             self._child(task, period["key"], due, unit, PROCESS_LEAD, data)
         self._add_coordinators(task, period["key"], due, base, leads, coordinators, sender)
 
@@ -232,7 +253,7 @@ class _Planner:
         }  # fmt: skip
         if due is not None:
             data["han_xu_ly"] = due.isoformat()
-        for unit in self._expand(task.lead):
+        for unit in self._placeable(task.lead):
             self._child(task, period["key"], due, unit, PROCESS_PERIODIC_REPORT, data)
 
     def _add_coordinators(self, task: PlanTask, period_key: str, lead_due: datetime | None, base: dict[str, Any],
@@ -275,6 +296,7 @@ class _Planner:
         if key in self.keys:
             return None  # e.g. the commune of several schools: one instance
         self.keys.add(key)
+        self.units.setdefault(unit.code, unit)
         group = (process, period_key, json.dumps(data, sort_keys=True, ensure_ascii=False), linked)
         batch = self.batches.setdefault(group, _Batch(process, data, linked=linked))
         batch.children.append(ChildSpec(
@@ -290,6 +312,21 @@ class _Planner:
         if unit_id not in self._communes:
             self._communes[unit_id] = self.session.get(OrgUnit, unit_id)
         return self._communes[unit_id]
+
+
+def _one_per_commune(units: list[OrgUnit]) -> list[OrgUnit]:
+    """``units`` without the schools after the first of each commune: a commune's schools all get
+    its one instance (``_Planner._placed``), which only the first of them can create, so the others
+    would change nothing (1,824 schools stand for 114 communes at each task and period)."""
+    communes: set[int | None] = set()
+    kept = []
+    for unit in units:
+        if unit.kind in _SCHOOL_KINDS:
+            if unit.parent_id in communes:
+                continue
+            communes.add(unit.parent_id)
+        kept.append(unit)
+    return kept
 
 
 def _split_periods(task: PlanTask, year: int, today: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -350,6 +387,7 @@ def _start(uow: UnitOfWork, planner: _Planner, result: DispatchResult, *, dry_ru
         result.skipped += len(existing)
         result.created += len(planner.keys) - len(existing)
         return
+    hint_unit_ids(uow, planner.units.values())
     batches = sorted(planner.batches.values(), key=lambda b: b.linked)  # leads first: coordinators link to them
     lead_ids: dict[str, Any] | None = None
     for batch in batches:
@@ -527,12 +565,20 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
     commune's own. Returns how many instances were created.
     """
     session = uow.session
-    unit = session.scalars(select(OrgUnit).where(OrgUnit.code == ward_instance.unit_code)).first()
+    code = ward_instance.unit_code
+    # The commune and its active schools in one SELECT (this runs at each of ~4,000 hand-ons).
+    found = session.scalars(
+        select(OrgUnit).where(or_(
+            OrgUnit.code == code,
+            and_(OrgUnit.parent_id.in_(select(OrgUnit.id).where(OrgUnit.code == code).scalar_subquery()),
+                 OrgUnit.active, OrgUnit.kind.in_(sorted(_SCHOOL_KINDS))),
+        )).order_by(OrgUnit.code)
+    ).all()  # fmt: skip
+    unit = next((u for u in found if u.code == code), None)
     if unit is None:
-        raise NotFound("unit_not_found", code=ward_instance.unit_code)
-    schools = session.scalars(
-        select(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active, OrgUnit.kind.in_(sorted(_SCHOOL_KINDS))).order_by(OrgUnit.code)
-    ).all()
+        raise NotFound("unit_not_found", code=code)
+    schools = ward_schools = [u for u in found if u is not unit]
+    hint_unit_ids(uow, ward_schools)
     chosen = [str(c) for c in form.get("truong_duoc_giao") or []]
     levels = [str(level).upper() for level in form.get("cap_hoc") or []]
     if chosen:
@@ -545,7 +591,7 @@ def assign_to_schools(uow: UnitOfWork, ward_instance: Instance, form: dict[str, 
         kinds = set().union(*(LEVEL_KINDS.get(level, frozenset()) for level in levels))
         schools = [s for s in schools if s.kind in kinds]
     task = _plan_task_of(uow, ward_instance)
-    leads = ward.lead_schools(uow, task, unit)
+    leads = ward.lead_schools(uow, task, unit, schools=ward_schools)
     lead_codes = {s.code for s in leads}
     due = ward_instance.due_at
     if form.get(WARD_SCHOOL_DEADLINE):

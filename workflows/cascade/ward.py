@@ -74,15 +74,21 @@ def schools_due(uow: UnitOfWork, ward_instance: Instance, value: Any) -> Any:
     return due
 
 
-def lead_schools(uow: UnitOfWork, task: PlanTask | None, ward: OrgUnit) -> list[OrgUnit]:
-    """The active schools of ``ward`` that the plan task names as lead (one by one or by a group)."""
+def lead_schools(uow: UnitOfWork, task: PlanTask | None, ward: OrgUnit, *,
+                 schools: list[OrgUnit] | None = None) -> list[OrgUnit]:  # fmt: skip
+    """The active schools of ``ward`` that the plan task names as lead (one by one or by a group).
+
+    ``schools``: the ward's active schools, when the caller has them (a unit named one by one is
+    then looked up among them, not in the database)."""
     if task is None:
         return []
     session = uow.session
+    own = {s.id: s for s in schools} if schools is not None else None
     found: dict[int, OrgUnit] = {}
     for target in task.lead or []:
         if target.get("unit_id") is not None:
-            unit = session.get(OrgUnit, target["unit_id"])
+            unit_id = target["unit_id"]
+            unit = own.get(unit_id) if own is not None else session.get(OrgUnit, unit_id)
             units = [unit] if unit is not None else []
         elif target.get("group") and (plan := session.get(Plan, task.plan_id)) is not None:
             units = list(expand_group(session, plan.root_id, target["group"]))

@@ -30,10 +30,13 @@ changes the parent's ``n_*`` by the difference, with one UPDATE: O(1) whatever t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine import InstancesStarted, StepSaved, TimersFired, UnitOfWork, insert_rows
 from workflows.org.models import OrgUnit
@@ -46,6 +49,7 @@ OPEN_PHASES = ("new", "working", "submitted", "returned")
 WITH_THE_UNIT = ("new", "working", "returned")  # open, and the unit's clock runs (not in review)
 COUNTERS = ("n_accepted", "n_submitted", "n_approved", "n_late")
 _CODE_CHUNK = 1_000
+_UNIT_IDS = "giaoviec.tracking.unit_ids"  # session.info key: unit code → id, see hint_unit_ids
 
 
 def install(pe: Any) -> None:
@@ -100,13 +104,38 @@ def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
     per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
     delta = contribution(phase, False)
     for parent_id, count in per_parent.items():
-        changes = {"n_children": Tracking.n_children + count}
-        changes.update({name: getattr(Tracking, name) + d * count for name, d in zip(COUNTERS, delta, strict=True) if d})
-        uow.session.execute(update(Tracking).where(Tracking.instance_id == parent_id).values(**changes))
+        added = {"n_children": count} | {name: d * count for name, d in zip(COUNTERS, delta, strict=True) if d}
+        _add_to_counters(uow, parent_id, added)
+
+
+def _add_to_counters(uow: UnitOfWork, instance_id: Any, added: dict[str, int]) -> None:
+    """``UPDATE tracking SET n_x = n_x + d`` for one row, and the same on its object if the session
+    holds it loaded: what the ORM's "evaluate" synchronisation does, without walking the whole
+    identity map for each UPDATE (~2,000 org units during a dispatch)."""
+    changes = {name: getattr(Tracking, name) + d for name, d in added.items()}
+    uow.session.execute(
+        update(Tracking).where(Tracking.instance_id == instance_id).values(**changes),
+        execution_options={"synchronize_session": False},
+    )
+    held = uow.session.identity_map.get(identity_key(Tracking, instance_id))
+    if held is None:
+        return
+    loaded = held.__dict__
+    for name, d in added.items():
+        if loaded.get(name) is not None:
+            set_committed_value(held, name, loaded[name] + d)
+
+
+def hint_unit_ids(uow: UnitOfWork, units: Iterable[OrgUnit]) -> None:
+    """Tell ``on_instances_started`` the ids of units the caller has loaded in this unit of work
+    (a dispatch, a commune's hand-on), so that it need not look them up by code again."""
+    uow.session.info.setdefault(_UNIT_IDS, {}).update((u.code, u.id) for u in units)
 
 
 def _unit_ids(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+    known: dict[str, int] = uow.session.info.get(_UNIT_IDS, {})
+    found = {code: known[code] for code in codes if code in known}
+    codes = [code for code in codes if code not in found]
     for first in range(0, len(codes), _CODE_CHUNK):
         chunk = codes[first : first + _CODE_CHUNK]
         found.update((code, unit_id) for code, unit_id in uow.session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.in_(chunk))))
