@@ -12,13 +12,14 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import task_rows, task_tree
 from engine.bpmn import ProcessBundle
 from engine.clock import step_time
-from engine.errors import EngineError, StepFailed
+from engine.errors import ConflictError, EngineError, StepFailed
 from engine.ids import new_id
 from engine.messages import render
 from engine.models import HumanTask, Instance, Timer
@@ -232,11 +233,46 @@ def save(
     fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
     opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
     # Last: the syncs read the tasks this step finished, which compaction may remove.
-    instance.state = dump(uow, instance, workflow, new_instance)
-    instance.serializer_version = SERIALIZER_VERSION
+    state = dump(uow, instance, workflow, new_instance)
+    if new_instance is None and inspect(instance).persistent:
+        write_instance(uow, instance, state=state, serializer_version=SERIALIZER_VERSION)
+    else:
+        instance.state, instance.serializer_version = state, SERIALIZER_VERSION
     if new_instance is None:
         uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
     return opened
+
+
+_INSTANCE = Instance.__table__
+_INSTANCE_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns written, built once each
+
+
+def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
+    """UPDATE the loaded ``instance`` with ``values`` and whatever else the step changed in it,
+    with one Core statement built once per set of columns, the optimistic lock kept by hand:
+    ``WHERE id = :id AND version = :loaded``, version + 1, no row matched → ``ConflictError``
+    (the ORM's ``StaleDataError`` before, which ``uow.translate_db_error`` turns into the same).
+    The object shows the new values as committed, so the ORM's flush leaves it alone."""
+    state = inspect(instance)
+    for key in state.committed_state:  # changed by the step (status, ended_at, due_at, …)
+        if key != "version":
+            values.setdefault(key, state.dict[key])
+    columns = tuple(sorted(values))
+    statement = _INSTANCE_UPDATES.get(columns)
+    if statement is None:
+        statement = _INSTANCE_UPDATES[columns] = (
+            update(_INSTANCE)
+            .where(_INSTANCE.c.id == bindparam("w_id"), _INSTANCE.c.version == bindparam("w_version"))
+            .values({name: bindparam(f"v_{name}") for name in (*columns, "version")})
+        )
+    loaded = instance.version
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(w_id=instance.id, w_version=loaded, v_version=loaded + 1)
+    if uow.session.connection().execute(statement, params).rowcount != 1:
+        raise ConflictError(id=str(instance.id))
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "version", loaded + 1)
 
 
 def sync_human_tasks(
@@ -258,8 +294,7 @@ def sync_human_tasks(
         if (
             row.status == "open" and row.spiff_task_id not in ready
         ):  # completed by this step: leave it
-            row.status = "cancelled"
-            row.completed_at = uow.now
+            uow.close_task(row, "cancelled")
             uow.audit(
                 "task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id
             )
@@ -267,14 +302,25 @@ def sync_human_tasks(
         task_rows.resolve_rule(uow, task_rows.ready_task(task, bundle), unit_code=instance.unit_code, process_key=instance.process_key)
         for spiff_id, task in ready.items() if spiff_id not in known
     ]  # fmt: skip
+    uow.write_closed_tasks()  # before the new rows: the completed one and those this step cancelled
+    if not new_tasks:
+        return opened
     owner = _owner(uow, instance, need_parent=any(task.needs_parent for task in new_tasks))
+    values = []
     for task in new_tasks:
-        row = task_rows.human_task(new_id(uow.now), task, owner, instance.process_key, uow.now)
-        session.add(row)
-        opened.append(row)
-        uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=task.element_id)
+        columns = {"id": new_id(uow.now), **task.shared_columns(instance.process_key, uow.now),
+                   **dict(zip(task_rows.OWNER_COLUMNS, task_rows.owner_values(task, owner), strict=True))}  # fmt: skip
+        values.append(columns)
+        opened.append(HumanTask(**columns))  # what the hooks and the caller see; not in the session
+    # One Core INSERT: the ORM's flush of these rows cost more than the statement (bench/README.md).
+    session.connection().execute(_INSERT_TASKS, values)
+    for row in opened:
+        uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=row.element_id)
         uow.engine.hooks.fire("task_created", uow, row)
     return opened
+
+
+_INSERT_TASKS = insert(HumanTask.__table__)  # built once
 
 
 def _owner(uow: UnitOfWork, instance: Instance, *, need_parent: bool) -> task_rows.Owner:
