@@ -32,6 +32,13 @@ _CLOSE_TASKS = (
     update(_TASK).where(_TASK.c.id == bindparam("row_id"))
     .values(status=bindparam("new_status"), completed_at=bindparam("at"), completed_by=bindparam("by"))
 )  # fmt: skip
+_INSERT_TASKS = insert(_TASK)
+TASK_COLUMNS = tuple(_TASK.columns.keys())
+
+
+def task_values(row: HumanTask) -> dict[str, Any]:
+    """The column values of a task row object (e.g. after the ``task_created`` hooks changed it)."""
+    return {name: getattr(row, name) for name in TASK_COLUMNS}
 
 
 class UnitOfWork:
@@ -56,8 +63,11 @@ class UnitOfWork:
         # them inside the step, and an ORM object per event cost more than its INSERT (bench/).
         self.events: list[dict[str, Any]] = []
         # Task rows this step closed (completed, cancelled), written by one Core UPDATE
-        # (``write_closed_tasks``) instead of the ORM's flush: see ``close_task``.
+        # (``write_task_rows``) instead of the ORM's flush: see ``close_task``.
         self.closed_tasks: list[dict[str, Any]] = []
+        # Task rows this step opened, not in the session: INSERTed by ``write_task_rows`` after
+        # the ``task_created`` hooks (whose changes they keep) or with the instance's UPDATE.
+        self.new_tasks: list[HumanTask] = []
 
     def audit(self, event: str, *, instance_id: uuid.UUID | None = None, task_id: uuid.UUID | None = None,
               subject: str | None = None, data: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip
@@ -78,16 +88,22 @@ class UnitOfWork:
     def close_task(self, row: HumanTask, status: str, *, by: str | None = None) -> None:
         """Mark the loaded task ``row`` ``status`` as of now: the object shows it at once (as
         committed, so the ORM's flush leaves it alone), the row is written by
-        ``write_closed_tasks``: at the step's save, or at the latest just before COMMIT."""
+        ``write_task_rows``: at the step's save, or at the latest just before COMMIT."""
         set_committed_value(row, "status", status)
         set_committed_value(row, "completed_at", self.now)
         set_committed_value(row, "completed_by", by)
         self.closed_tasks.append({"row_id": row.id, "new_status": status, "at": self.now, "by": by})
 
-    def write_closed_tasks(self) -> None:
+    def write_task_rows(self) -> None:
+        """UPDATE the task rows closed (``close_task``), then INSERT the rows opened
+        (``new_tasks``), each with one Core statement built once; ``steps.write_instance`` folds
+        both into its own statement on PostgreSQL."""
         if self.closed_tasks:
             rows, self.closed_tasks = self.closed_tasks, []
             self.session.connection().execute(_CLOSE_TASKS, rows)
+        if self.new_tasks:
+            opened, self.new_tasks = self.new_tasks, []
+            self.session.connection().execute(_INSERT_TASKS, [task_values(row) for row in opened])
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -109,7 +125,7 @@ class UnitOfWork:
 
     def _commit(self) -> None:
         try:
-            self.write_closed_tasks()
+            self.write_task_rows()
             self.session.flush()
             self.write_events()
             for hook in self.before_commit:
