@@ -224,23 +224,33 @@ def save(
     Returns the task rows opened; fires ``step_saved`` unless this is the instance's start, given
     by ``new_instance`` (its state before the first step, kept with an incident if the state
     cannot be written; a start fires ``instances_started`` instead)."""
-    if workflow.is_completed() and instance.status == "running":
-        instance.status = "completed"
-        instance.ended_at = uow.now
-        uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
-        uow.engine.hooks.fire("instance_ended", uow, instance)
-    uow.touched.append(instance.id)
-    fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
-    opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
-    # Last: the syncs read the tasks this step finished, which compaction may remove.
-    state = dump(uow, instance, workflow, new_instance)
+    try:
+        if workflow.is_completed() and instance.status == "running":
+            instance.status = "completed"
+            instance.ended_at = uow.now
+            uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
+            uow.engine.hooks.fire("instance_ended", uow, instance)
+        uow.touched.append(instance.id)
+        fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
+        opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
+        # Last: the syncs read the tasks this step finished, which compaction may remove.
+        state = dump(uow, instance, workflow, new_instance)
+    except BaseException:
+        # The task rows this step closed and opened are not written yet: they go with the step
+        # (a sweep goes on with the next instance and commits; see ``uow.drop_task_rows``).
+        uow.drop_task_rows()
+        raise
     if new_instance is None and inspect(instance).persistent:
         write_instance(uow, instance, state=state, serializer_version=SERIALIZER_VERSION)
     else:
         uow.write_task_rows()
         instance.state, instance.serializer_version = state, SERIALIZER_VERSION
     if new_instance is None:
-        uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
+        try:
+            uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
+        except BaseException:
+            uow.session.expire(instance)  # written by Core: a savepoint's rollback would not expire it
+            raise
     return opened
 
 
@@ -265,10 +275,10 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     loaded = instance.version
     params = {f"v_{name}": value for name, value in values.items()}
     params.update(w_id=instance.id, w_version=loaded, v_version=loaded + 1)
-    combine = uow.session.get_bind().dialect.name == "postgresql"
-    closed, opened = (uow.closed_tasks, uow.new_tasks) if combine else ([], [])
-    if combine:
-        uow.closed_tasks, uow.new_tasks = [], []
+    closed: list[dict[str, Any]] = []
+    opened: list[HumanTask] = []
+    if uow.session.get_bind().dialect.name == "postgresql":
+        closed, opened = uow.take_task_rows()
         for i, row in enumerate(closed):
             params.update({f"c{i}_{name}": value for name, value in row.items()})
         for i, task in enumerate(opened):

@@ -65,6 +65,7 @@ class UnitOfWork:
         # Task rows this step closed (completed, cancelled), written by one Core UPDATE
         # (``write_task_rows``) instead of the ORM's flush: see ``close_task``.
         self.closed_tasks: list[dict[str, Any]] = []
+        self._closed_rows: list[HumanTask] = []
         # Task rows this step opened, not in the session: INSERTed by ``write_task_rows`` after
         # the ``task_created`` hooks (whose changes they keep) or with the instance's UPDATE.
         self.new_tasks: list[HumanTask] = []
@@ -93,16 +94,30 @@ class UnitOfWork:
         set_committed_value(row, "completed_at", self.now)
         set_committed_value(row, "completed_by", by)
         self.closed_tasks.append({"row_id": row.id, "new_status": status, "at": self.now, "by": by})
+        self._closed_rows.append(row)
+
+    def drop_task_rows(self) -> None:
+        """Forget the task rows of a step that failed before writing them; the rows it closed
+        show their loaded values again (read back from the database when next used)."""
+        for closed in self._closed_rows:
+            self.session.expire(closed)
+        self.take_task_rows()
+
+    def take_task_rows(self) -> tuple[list[dict[str, Any]], list[HumanTask]]:
+        """The task rows closed (``close_task``: UPDATE parameters) and opened (``new_tasks``)
+        and not written yet, for the caller to write."""
+        closed, opened = self.closed_tasks, self.new_tasks
+        self.closed_tasks, self._closed_rows, self.new_tasks = [], [], []
+        return closed, opened
 
     def write_task_rows(self) -> None:
-        """UPDATE the task rows closed (``close_task``), then INSERT the rows opened
-        (``new_tasks``), each with one Core statement built once; ``steps.write_instance`` folds
-        both into its own statement on PostgreSQL."""
-        if self.closed_tasks:
-            rows, self.closed_tasks = self.closed_tasks, []
-            self.session.connection().execute(_CLOSE_TASKS, rows)
-        if self.new_tasks:
-            opened, self.new_tasks = self.new_tasks, []
+        """UPDATE the task rows closed, then INSERT the rows opened, each with one Core
+        statement built once (``steps.write_instance`` folds both into its own statement on
+        PostgreSQL)."""
+        closed, opened = self.take_task_rows()
+        if closed:
+            self.session.connection().execute(_CLOSE_TASKS, closed)
+        if opened:
             self.session.connection().execute(_INSERT_TASKS, [task_values(row) for row in opened])
 
     def __enter__(self) -> UnitOfWork:
