@@ -179,7 +179,7 @@ def complete_task(
 
     command = {"kind": "complete_task", "task_id": str(task_id), "data": data, "actor": uow.actor}
     steps.run(uow, instance, workflow, command, complete)
-    row.status, row.completed_at, row.completed_by = "completed", uow.now, uow.actor
+    uow.close_task(row, "completed", by=uow.actor)  # written with the step's other task rows
     uow.audit("task_completed", instance_id=instance.id, task_id=row.id, subject=row.element_id,
               data={"fields": sorted(data)})  # fmt: skip
     steps.save(uow, instance, workflow, bundle)

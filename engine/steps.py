@@ -12,13 +12,14 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import task_rows, task_tree
 from engine.bpmn import ProcessBundle
 from engine.clock import step_time
-from engine.errors import EngineError, StepFailed
+from engine.errors import ConflictError, EngineError, StepFailed
 from engine.ids import new_id
 from engine.messages import render
 from engine.models import HumanTask, Instance, Timer
@@ -27,7 +28,7 @@ from engine.sandbox import find_script_error
 from engine.state import SERIALIZER_VERSION
 from engine.task_rows import is_timer
 from engine.timers_spiff import timer_due
-from engine.uow import UnitOfWork
+from engine.uow import TASK_COLUMNS, UnitOfWork, task_values
 
 # Tasks one run may complete between two wait states. A process that needs more is looping
 # without reaching a wait state (or should loop inside one script): the run fails with an
@@ -223,20 +224,98 @@ def save(
     Returns the task rows opened; fires ``step_saved`` unless this is the instance's start, given
     by ``new_instance`` (its state before the first step, kept with an incident if the state
     cannot be written; a start fires ``instances_started`` instead)."""
-    if workflow.is_completed() and instance.status == "running":
-        instance.status = "completed"
-        instance.ended_at = uow.now
-        uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
-        uow.engine.hooks.fire("instance_ended", uow, instance)
-    uow.touched.append(instance.id)
-    fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
-    opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
-    # Last: the syncs read the tasks this step finished, which compaction may remove.
-    instance.state = dump(uow, instance, workflow, new_instance)
-    instance.serializer_version = SERIALIZER_VERSION
+    try:
+        if workflow.is_completed() and instance.status == "running":
+            instance.status = "completed"
+            instance.ended_at = uow.now
+            uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
+            uow.engine.hooks.fire("instance_ended", uow, instance)
+        uow.touched.append(instance.id)
+        fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
+        opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
+        # Last: the syncs read the tasks this step finished, which compaction may remove.
+        state = dump(uow, instance, workflow, new_instance)
+    except BaseException:
+        # The task rows this step closed and opened are not written yet: they go with the step
+        # (a sweep goes on with the next instance and commits; see ``uow.drop_task_rows``).
+        uow.drop_task_rows()
+        raise
+    if new_instance is None and inspect(instance).persistent:
+        write_instance(uow, instance, state=state, serializer_version=SERIALIZER_VERSION)
+    else:
+        uow.write_task_rows()
+        instance.state, instance.serializer_version = state, SERIALIZER_VERSION
     if new_instance is None:
-        uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
+        try:
+            uow.engine.hooks.fire("step_saved", uow, StepSaved(instance, opened, fired))
+        except BaseException:
+            uow.session.expire(instance)  # written by Core: a savepoint's rollback would not expire it
+            raise
     return opened
+
+
+_INSTANCE = Instance.__table__
+_INSTANCE_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns written, built once each
+
+
+def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
+    """UPDATE the loaded ``instance`` with ``values`` and whatever else the step changed in it,
+    and write the task rows the step closed and opened (``uow.write_task_rows``), with Core
+    statements built once per shape. The optimistic lock is kept by hand: ``WHERE id = :id AND
+    version = :loaded``, version + 1, no row matched → ``ConflictError`` (the ORM's
+    ``StaleDataError`` before, which ``uow.translate_db_error`` turned into the same). The object
+    shows the new values as committed, so the ORM's flush leaves it alone.
+
+    On PostgreSQL the task rows go in the same statement, as data-modifying CTEs: one round trip
+    instead of three (the rows change whatever the lock says; a conflict rolls all back)."""
+    state = inspect(instance)
+    for key in state.committed_state:  # changed by the step (status, ended_at, due_at, …)
+        if key != "version":
+            values.setdefault(key, state.dict[key])
+    loaded = instance.version
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(w_id=instance.id, w_version=loaded, v_version=loaded + 1)
+    closed: list[dict[str, Any]] = []
+    opened: list[HumanTask] = []
+    if uow.session.get_bind().dialect.name == "postgresql":
+        closed, opened = uow.take_task_rows()
+        for i, row in enumerate(closed):
+            params.update({f"c{i}_{name}": value for name, value in row.items()})
+        for i, task in enumerate(opened):
+            params.update({f"n{i}_{name}": value for name, value in task_values(task).items()})
+    else:
+        uow.write_task_rows()
+    shape = (tuple(sorted(values)), len(closed), len(opened))
+    statement = _INSTANCE_UPDATES.get(shape)
+    if statement is None:
+        statement = _INSTANCE_UPDATES[shape] = _instance_update(*shape)
+    if uow.session.connection().execute(statement, params).rowcount != 1:
+        raise ConflictError(id=str(instance.id))
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "version", loaded + 1)
+
+
+def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int) -> Any:
+    statement = (
+        update(_INSTANCE)
+        .where(_INSTANCE.c.id == bindparam("w_id"), _INSTANCE.c.version == bindparam("w_version"))
+        .values({name: bindparam(f"v_{name}") for name in (*columns, "version")})
+    )  # fmt: skip
+    task = HumanTask.__table__
+    ctes = [
+        update(task).where(task.c.id == bindparam(f"c{i}_row_id"))
+        .values(status=bindparam(f"c{i}_new_status"), completed_at=bindparam(f"c{i}_at"), completed_by=bindparam(f"c{i}_by"))
+        .cte(f"closed_{i}")
+        for i in range(n_closed)
+    ]  # fmt: skip
+    # One single-row INSERT per row: a multi-row VALUES is not cached by SQLAlchemy (it was
+    # compiled again at every completion).
+    ctes += [
+        insert(task).values({name: bindparam(f"n{i}_{name}") for name in TASK_COLUMNS}).cte(f"opened_{i}")
+        for i in range(n_opened)
+    ]  # fmt: skip
+    return statement.add_cte(*ctes) if ctes else statement
 
 
 def sync_human_tasks(
@@ -258,8 +337,7 @@ def sync_human_tasks(
         if (
             row.status == "open" and row.spiff_task_id not in ready
         ):  # completed by this step: leave it
-            row.status = "cancelled"
-            row.completed_at = uow.now
+            uow.close_task(row, "cancelled")
             uow.audit(
                 "task_cancelled", instance_id=instance.id, task_id=row.id, subject=row.element_id
             )
@@ -267,13 +345,17 @@ def sync_human_tasks(
         task_rows.resolve_rule(uow, task_rows.ready_task(task, bundle), unit_code=instance.unit_code, process_key=instance.process_key)
         for spiff_id, task in ready.items() if spiff_id not in known
     ]  # fmt: skip
+    if not new_tasks:
+        return opened
     owner = _owner(uow, instance, need_parent=any(task.needs_parent for task in new_tasks))
     for task in new_tasks:
         row = task_rows.human_task(new_id(uow.now), task, owner, instance.process_key, uow.now)
-        session.add(row)
         opened.append(row)
         uow.audit("task_created", instance_id=instance.id, task_id=row.id, subject=task.element_id)
         uow.engine.hooks.fire("task_created", uow, row)
+    # Not in the session: one Core INSERT after the hooks (their changes kept), by
+    # ``write_instance`` or ``uow.write_task_rows`` (the ORM's flush cost more than the statement).
+    uow.new_tasks.extend(opened)
     return opened
 
 

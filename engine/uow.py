@@ -14,18 +14,31 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError, DatabaseBusy, EngineError, StepFailed
-from engine.models import AuditEvent
+from engine.models import AuditEvent, HumanTask
 
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
 
 _INSERT_EVENTS = insert(AuditEvent.__table__)  # built once: one per commit otherwise
+_TASK = HumanTask.__table__
+_CLOSE_TASKS = (
+    update(_TASK).where(_TASK.c.id == bindparam("row_id"))
+    .values(status=bindparam("new_status"), completed_at=bindparam("at"), completed_by=bindparam("by"))
+)  # fmt: skip
+_INSERT_TASKS = insert(_TASK)
+TASK_COLUMNS = tuple(_TASK.columns.keys())
+
+
+def task_values(row: HumanTask) -> dict[str, Any]:
+    """The column values of a task row object (e.g. after the ``task_created`` hooks changed it)."""
+    return {name: getattr(row, name) for name in TASK_COLUMNS}
 
 
 class UnitOfWork:
@@ -49,6 +62,13 @@ class UnitOfWork:
         # Audit events wait here and go in with one executemany just before COMMIT: nothing reads
         # them inside the step, and an ORM object per event cost more than its INSERT (bench/).
         self.events: list[dict[str, Any]] = []
+        # Task rows this step closed (completed, cancelled), written by one Core UPDATE
+        # (``write_task_rows``) instead of the ORM's flush: see ``close_task``.
+        self.closed_tasks: list[dict[str, Any]] = []
+        self._closed_rows: list[HumanTask] = []
+        # Task rows this step opened, not in the session: INSERTed by ``write_task_rows`` after
+        # the ``task_created`` hooks (whose changes they keep) or with the instance's UPDATE.
+        self.new_tasks: list[HumanTask] = []
 
     def audit(self, event: str, *, instance_id: uuid.UUID | None = None, task_id: uuid.UUID | None = None,
               subject: str | None = None, data: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip
@@ -65,6 +85,40 @@ class UnitOfWork:
         if self.events:
             rows, self.events = self.events, []
             self.session.connection().execute(_INSERT_EVENTS, rows)
+
+    def close_task(self, row: HumanTask, status: str, *, by: str | None = None) -> None:
+        """Mark the loaded task ``row`` ``status`` as of now: the object shows it at once (as
+        committed, so the ORM's flush leaves it alone), the row is written by
+        ``write_task_rows``: at the step's save, or at the latest just before COMMIT."""
+        set_committed_value(row, "status", status)
+        set_committed_value(row, "completed_at", self.now)
+        set_committed_value(row, "completed_by", by)
+        self.closed_tasks.append({"row_id": row.id, "new_status": status, "at": self.now, "by": by})
+        self._closed_rows.append(row)
+
+    def drop_task_rows(self) -> None:
+        """Forget the task rows of a step that failed before writing them; the rows it closed
+        show their loaded values again (read back from the database when next used)."""
+        for closed in self._closed_rows:
+            self.session.expire(closed)
+        self.take_task_rows()
+
+    def take_task_rows(self) -> tuple[list[dict[str, Any]], list[HumanTask]]:
+        """The task rows closed (``close_task``: UPDATE parameters) and opened (``new_tasks``)
+        and not written yet, for the caller to write."""
+        closed, opened = self.closed_tasks, self.new_tasks
+        self.closed_tasks, self._closed_rows, self.new_tasks = [], [], []
+        return closed, opened
+
+    def write_task_rows(self) -> None:
+        """UPDATE the task rows closed, then INSERT the rows opened, each with one Core
+        statement built once (``steps.write_instance`` folds both into its own statement on
+        PostgreSQL)."""
+        closed, opened = self.take_task_rows()
+        if closed:
+            self.session.connection().execute(_CLOSE_TASKS, closed)
+        if opened:
+            self.session.connection().execute(_INSERT_TASKS, [task_values(row) for row in opened])
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -86,6 +140,7 @@ class UnitOfWork:
 
     def _commit(self) -> None:
         try:
+            self.write_task_rows()
             self.session.flush()
             self.write_events()
             for hook in self.before_commit:

@@ -495,10 +495,14 @@ def test_a_bulk_child_is_optimistically_locked(pe):
     _deploy(pe, user_task_chain())
     [child] = _bulk(pe, "p", [ChildSpec("U")]).instance_ids
     [task] = _open(pe, child)
+
+    def another_step_committed(uow, _completion) -> None:
+        # Between the load and the write: the loaded version is stale, the UPDATE matches nothing.
+        uow.session.execute(update(Instance.__table__).where(Instance.id == child).values(version=Instance.version + 1))
+
+    pe.hooks.add("task_completing", another_step_committed)
     with pytest.raises(ConflictError), pe.unit_of_work("A") as uow:
         complete_task(uow, task.id)
-        # Another step committed in between: the loaded version is stale, the UPDATE matches nothing.
-        uow.session.execute(update(Instance.__table__).where(Instance.id == child).values(version=Instance.version + 1))
     with pe.read() as s:
         assert s.get(Instance, child).version == 1
     assert [t.element_id for t in _open(pe, child)] == ["a"]

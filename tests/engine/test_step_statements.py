@@ -38,9 +38,10 @@ def test_completing_a_task_takes_five_statements_and_writes_its_events_at_once(p
 
     sent = [s for s in _statements(pe, complete) if not s.startswith("BEGIN")]
     # the task with its instance and the instance's open tasks (one SELECT); UPDATE task, INSERT
-    # next task, UPDATE instance, INSERT the two events (one executemany). No timer query: the
+    # next task, UPDATE instance (on PostgreSQL one statement: the task rows are CTEs of the
+    # instance's UPDATE), INSERT the two events (one executemany). No timer query: the
     # instance never waited on one; no audit seal: the worker seals.
-    assert len(sent) <= 5, sent
+    assert len(sent) <= (3 if pe.db.dialect.name == "postgresql" else 5), sent
     assert not any("timer" in s.lower() or "audit_seal" in s.lower() for s in sent)
     assert sum(s.startswith("SELECT") for s in sent) == 1
     assert sum(s.startswith("INSERT INTO audit_event") for s in sent) == 1

@@ -129,3 +129,25 @@ def test_concurrent_sweepers_fire_each_timer_exactly_once(pe, clock):
     assert len(per_timer) == n and set(per_timer.values()) == {1}
     assert {t.status for t in _rows(pe, Timer)} == {"fired"}
     assert len(_rows(pe, HumanTask, HumanTask.element_id == "after", HumanTask.status == "open")) == n
+
+
+def test_a_step_that_fails_in_a_sweep_leaves_no_task_row_and_the_others_commit(pe, clock, monkeypatch):
+    """The sweep steps each instance in a savepoint and commits the others: the task row a
+    failed step had opened (written by Core with the instance, not by the ORM's flush) goes
+    with the step, here when its state cannot be written."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, timer_then_task(duration="PT1H"))
+    instances = _start(pe, "t", n=2)
+    dump, calls = pe.codec.dump, []
+
+    def fail_first(workflow):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("not writable")
+        return dump(workflow)
+
+    monkeypatch.setattr(pe.codec, "dump", fail_first)
+    result = fire_due_timers(pe, clock.advance(timedelta(hours=1)))
+    assert (result.fired, result.failed) == (1, 1)
+    rows = {i.id: [t.element_id for t in _rows(pe, HumanTask, HumanTask.instance_id == i.id)] for i in instances}
+    assert sorted(rows.values()) == [[], ["after"]]
