@@ -240,10 +240,11 @@ def save(
         # (a sweep goes on with the next instance and commits; see ``uow.drop_task_rows``).
         uow.drop_task_rows()
         raise
-    if new_instance is None and inspect(instance).persistent:
+    if new_instance is None and inspect(instance).persistent and not uow.batch_writes:
         write_instance(uow, instance, state=state, serializer_version=SERIALIZER_VERSION)
     else:
-        uow.write_task_rows()
+        if not uow.batch_writes:
+            uow.write_task_rows()
         instance.state, instance.serializer_version = state, SERIALIZER_VERSION
     if new_instance is None:
         try:

@@ -109,21 +109,29 @@ def _save(
     session = uow.session
     events, before = len(uow.events), uow.timers_fired
     savepoint = session.begin_nested()
+    uow.batch_writes = True
     try:
         for instance, workflow, bundle in ready:
             steps.save(uow, instance, workflow, bundle)
+        uow.write_task_rows()  # the batch's closed and opened rows: one statement each
         _write_instances(session, [instance for instance, _workflow, _bundle in ready])
         session.flush()
         savepoint.commit()
     except SQLAlchemyError:
         raise  # the database failed, not an instance: the whole sweep rolls back and retries
     except Exception as exc:  # noqa: BLE001 — find the instance that failed: one by one, as before
+        uow.batch_writes = False  # the retry steps one instance at a time, each written at once
         log.info(
             "batch of %d timer steps failed (%s); stepping them one by one",
             len(ready),
             type(exc).__name__,
         )
         savepoint.rollback()
+        # The saves before the failure marked the task rows they closed as committed
+        # (``uow.close_task``) and may have written rows: the rollback undid the rows, not the
+        # objects. Read them again, or the retry would see a rolled-back status or version.
+        session.expire_all()
+        uow.drop_task_rows()
         del uow.events[events:]
         uow.timers_fired = before
         stepped = 0
@@ -133,6 +141,8 @@ def _save(
             ok, _fired = step_one(uow, instance.id, now)
             stepped, failed = stepped + ok, failed + (not ok)
         return stepped, uow.timers_fired - before, failed
+    finally:
+        uow.batch_writes = False
     return len(ready), uow.timers_fired - before, failed
 
 

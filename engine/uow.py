@@ -69,6 +69,9 @@ class UnitOfWork:
         # Task rows this step opened, not in the session: INSERTed by ``write_task_rows`` after
         # the ``task_created`` hooks (whose changes they keep) or with the instance's UPDATE.
         self.new_tasks: list[HumanTask] = []
+        # Set by a batch of steps (``engine.timer_batch``): each step's save leaves its instance to
+        # the ORM and its task rows queued, and the batch writes them once, a statement per table.
+        self.batch_writes = False
 
     def audit(self, event: str, *, instance_id: uuid.UUID | None = None, task_id: uuid.UUID | None = None,
               subject: str | None = None, data: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip

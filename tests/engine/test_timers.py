@@ -15,6 +15,7 @@ from engine import (
     deploy,
     fire_due_timers,
     start_instance,
+    steps,
 )
 from tests.engine.bpmn_samples import giao_nhiem_vu, process, timer_then_task
 from tests.work import HANG_GUARD
@@ -132,22 +133,23 @@ def test_concurrent_sweepers_fire_each_timer_exactly_once(pe, clock):
 
 
 def test_a_step_that_fails_in_a_sweep_leaves_no_task_row_and_the_others_commit(pe, clock, monkeypatch):
-    """The sweep steps each instance in a savepoint and commits the others: the task row a
-    failed step had opened (written by Core with the instance, not by the ORM's flush) goes
-    with the step, here when its state cannot be written."""
+    """The sweep steps a batch of instances in one savepoint; when one fails it steps them again
+    one by one, each in its own savepoint, and commits the others: the task row the failed step
+    had opened (written by Core with the instance, not by the ORM's flush) goes with the step,
+    here when its state cannot be written. The instance saved before the failure in the batch
+    is stepped again from the database, not from the objects the rolled-back savepoint left."""
     with pe.unit_of_work("tester") as uow:
         deploy(uow, timer_then_task(duration="PT1H"))
     instances = _start(pe, "t", n=2)
-    dump, calls = pe.codec.dump, []
+    dump = steps.dump
 
-    def fail_first(workflow):
-        calls.append(1)
-        if len(calls) == 1:
-            raise ValueError("not writable")
-        return dump(workflow)
+    def fail_the_second(uow, instance, workflow, new_instance=None):
+        if instance.unit_code == "U1":
+            raise steps._state_failure(instance, "state_unwritable", ValueError("not writable"))
+        return dump(uow, instance, workflow, new_instance)
 
-    monkeypatch.setattr(pe.codec, "dump", fail_first)
+    monkeypatch.setattr(steps, "dump", fail_the_second)
     result = fire_due_timers(pe, clock.advance(timedelta(hours=1)))
     assert (result.fired, result.failed) == (1, 1)
-    rows = {i.id: [t.element_id for t in _rows(pe, HumanTask, HumanTask.instance_id == i.id)] for i in instances}
-    assert sorted(rows.values()) == [[], ["after"]]
+    rows = {i.unit_code: [t.element_id for t in _rows(pe, HumanTask, HumanTask.instance_id == i.id)] for i in instances}
+    assert rows == {"U0": ["after"], "U1": []}
