@@ -100,6 +100,7 @@ from engine import (
     add_outbox_message,
     complete_task,
     deploy,
+    fire_due_timers,
     start_instances,
 )
 from engine.models import WorkerHeartbeat
@@ -261,12 +262,14 @@ def deadlines_in_process(dbs: Databases, n: int, profile: bool = False) -> dict[
         create_s = time.perf_counter() - begun
         seal_all(pe)
         settle(db)
-        worker = Worker(pe, worker_id="bench:deadlines")
+        # The worker's timer phase alone (``Worker._fire_timers``: batches of TIMER_BATCH until
+        # none is due); the seal of the events it wrote, which the worker's next phase does, is
+        # timed apart (issue 15: "its cost is shown separately").
         with Statements(db) as statements, profiled(profile) as prof:
             started, cpu = time.perf_counter(), time.process_time()
             fired = 0
-            while (report := worker.sweep(SWEEP_AT)).timers_fired:
-                fired += report.timers_fired
+            while (result := fire_due_timers(pe, SWEEP_AT, worker_module.TIMER_BATCH, actor="worker")).fired:
+                fired += result.fired
             seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         seal_s, sealed = seal_all(pe)
         with pe.read() as s:
@@ -277,7 +280,8 @@ def deadlines_in_process(dbs: Databases, n: int, profile: bool = False) -> dict[
         "n": n, "create_seconds": create_s, "seconds": seconds, "cpu_seconds": cpu_s, "fired": fired, "timers_per_s": fired / seconds,
         "cpu_us_per_timer": cpu_s / max(1, fired) * 1e6, "statements": statements.total,
         "statements_by_verb": dict(statements.by_verb.most_common()), "statements_per_timer": statements.total / max(1, fired),
-        "seal_seconds": seal_s, "sealed": sealed, "exactly_once": ok, "profile": top_functions(prof, 20) if profile else None,
+        "seal_seconds": seal_s, "sealed": sealed, "seconds_incl_seal": seconds + seal_s, "exactly_once": ok,
+        "profile": top_functions(prof, 20) if profile else None,
     }  # fmt: skip
 
 
