@@ -64,12 +64,12 @@ def _constant(node: ast.AST) -> Any:
 
 
 def _expression(node: ast.AST) -> Plan:
-    if isinstance(node, (ast.Constant, ast.UnaryOp)) and not isinstance(getattr(node, "op", None), ast.Not):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ("not", _expression(node.operand))
+    if isinstance(node, (ast.Constant, ast.UnaryOp)):  # a literal, or minus a number
         return ("const", _constant(node))
     if isinstance(node, ast.Name) and not node.id.startswith("_"):
         return ("name", node.id)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return ("not", _expression(node.operand))
     if isinstance(node, ast.BoolOp):
         return ("and" if isinstance(node.op, ast.And) else "or", tuple(_expression(v) for v in node.values))
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
