@@ -240,11 +240,12 @@ def save(
         # (a sweep goes on with the next instance and commits; see ``uow.drop_task_rows``).
         uow.drop_task_rows()
         raise
-    if new_instance is None and inspect(instance).persistent and not uow.batch_writes:
+    if uow.batch_writes:  # the batch writes its instances and queued task rows once (engine.timer_batch)
+        instance.state, instance.serializer_version = state, SERIALIZER_VERSION
+    elif new_instance is None and inspect(instance).persistent:
         write_instance(uow, instance, state=state, serializer_version=SERIALIZER_VERSION)
-    else:
-        if not uow.batch_writes:
-            uow.write_task_rows()
+    else:  # a new instance: the ORM inserts it
+        uow.write_task_rows()
         instance.state, instance.serializer_version = state, SERIALIZER_VERSION
     if new_instance is None:
         try:
