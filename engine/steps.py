@@ -12,7 +12,19 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    Uuid,
+    bindparam,
+    column,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,13 +34,13 @@ from engine.clock import step_time
 from engine.errors import ConflictError, EngineError, StepFailed
 from engine.ids import new_id
 from engine.messages import render
-from engine.models import HumanTask, Instance, Timer
+from engine.models import AuditEvent, HumanTask, Instance, Timer
 from engine.process_engine import StepSaved
 from engine.sandbox import find_script_error
 from engine.state import SERIALIZER_VERSION
 from engine.task_rows import is_timer
 from engine.timers_spiff import timer_due
-from engine.uow import TASK_COLUMNS, UnitOfWork, task_values
+from engine.uow import EVENT_COLUMNS, TASK_COLUMNS, UnitOfWork, task_values
 
 # Tasks one run may complete between two wait states. A process that needs more is looping
 # without reaching a wait state (or should loop inside one script): the run fails with an
@@ -269,7 +281,10 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     shows the new values as committed, so the ORM's flush leaves it alone.
 
     On PostgreSQL the task rows go in the same statement, as data-modifying CTEs: one round trip
-    instead of three (the rows change whatever the lock says; a conflict rolls all back)."""
+    instead of three (the rows change whatever the lock says; a conflict rolls all back). So do
+    the audit events recorded so far, unless a savepoint is open: a caller that rolls a savepoint
+    back drops the events it recorded after its mark (``del uow.events[mark:]``), and events
+    written here would take earlier ones down with it."""
     state = inspect(instance)
     for key in state.committed_state:  # changed by the step (status, ended_at, due_at, …)
         if key != "version":
@@ -279,15 +294,20 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     params.update(w_id=instance.id, w_version=loaded, v_version=loaded + 1)
     closed: list[dict[str, Any]] = []
     opened: list[HumanTask] = []
+    events: list[dict[str, Any]] = []
     if uow.session.get_bind().dialect.name == "postgresql":
         closed, opened = uow.take_task_rows()
+        if not uow.session.in_nested_transaction():
+            events = uow.take_events()
+        if events:
+            params["events"] = [_event_json(n, event) for n, event in enumerate(events)]
         for i, row in enumerate(closed):
             params.update({f"c{i}_{name}": value for name, value in row.items()})
         for i, task in enumerate(opened):
             params.update({f"n{i}_{name}": value for name, value in task_values(task).items()})
     else:
         uow.write_task_rows()
-    shape = (tuple(sorted(values)), len(closed), len(opened))
+    shape = (tuple(sorted(values)), len(closed), len(opened), bool(events))
     statement = _INSTANCE_UPDATES.get(shape)
     if statement is None:
         statement = _INSTANCE_UPDATES[shape] = _instance_update(*shape)
@@ -298,7 +318,7 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     set_committed_value(instance, "version", loaded + 1)
 
 
-def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int) -> Any:
+def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int, with_events: bool) -> Any:
     statement = (
         update(_INSTANCE)
         .where(_INSTANCE.c.id == bindparam("w_id"), _INSTANCE.c.version == bindparam("w_version"))
@@ -317,7 +337,30 @@ def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int) -> 
         insert(task).values({name: bindparam(f"n{i}_{name}") for name in TASK_COLUMNS}).cte(f"opened_{i}")
         for i in range(n_opened)
     ]  # fmt: skip
+    if with_events:
+        ctes.append(_events_insert())
     return statement.add_cte(*ctes) if ctes else statement
+
+
+def _events_insert() -> Any:
+    """The audit events as one JSON array, inserted in its order: the rows take their ids in that
+    order (the sealer chains by id). One statement for any number of events: a multi-row VALUES
+    would be compiled again at every step (SQLAlchemy does not cache it), and separate CTEs run in
+    no set order."""
+    events = AuditEvent.__table__
+    types = {"instance_id": Uuid(), "task_id": Uuid(), "occurred_at": DateTime(timezone=True)}
+    rows = func.json_to_recordset(bindparam("events", type_=JSON())).table_valued(
+        column("n", Integer()), *(column(name, types.get(name, events.c[name].type)) for name in EVENT_COLUMNS)
+    ).render_derived(name="e", with_types=True)  # fmt: skip
+    chosen = select(*(rows.c[name] for name in EVENT_COLUMNS)).order_by(rows.c.n)
+    return insert(events).from_select(list(EVENT_COLUMNS), chosen).cte("events")
+
+
+def _event_json(n: int, event: dict[str, Any]) -> dict[str, Any]:
+    """Audit event ``n`` as JSON for ``_events_insert``: instants and ids as text, read back by
+    their columns' types."""
+    return {"n": n} | {name: value.isoformat() if isinstance(value, datetime) else str(value) if isinstance(value, uuid.UUID) else value
+            for name, value in event.items()}  # fmt: skip
 
 
 def sync_human_tasks(

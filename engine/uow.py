@@ -34,6 +34,7 @@ _CLOSE_TASKS = (
 )  # fmt: skip
 _INSERT_TASKS = insert(_TASK)
 TASK_COLUMNS = tuple(_TASK.columns.keys())
+EVENT_COLUMNS = ("occurred_at", "event", "actor", "on_behalf_of", "instance_id", "task_id", "subject", "data")
 
 
 def task_values(row: HumanTask) -> dict[str, Any]:
@@ -77,17 +78,20 @@ class UnitOfWork:
               subject: str | None = None, data: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip
         """Record ``event`` by this unit of work's actor (``on_behalf_of`` may be given per event);
         it is written with the step, at commit (``write_events``)."""
-        self.events.append({
-            "occurred_at": self.now, "event": event, "actor": self.actor,
-            "on_behalf_of": fields.get("on_behalf_of", self.on_behalf_of), "instance_id": instance_id,
-            "task_id": task_id, "subject": subject, "data": data or {},
-        })  # fmt: skip
+        self.events.append(dict(zip(EVENT_COLUMNS, (
+            self.now, event, self.actor, fields.get("on_behalf_of", self.on_behalf_of), instance_id, task_id, subject, data or {},
+        ), strict=True)))  # fmt: skip
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The events recorded and not written yet, for the caller to write (in order: the sealer
+        chains them by id)."""
+        rows, self.events = self.events, []
+        return rows
 
     def write_events(self) -> None:
-        """INSERT the events recorded so far (in order: the sealer chains them by id)."""
+        """INSERT the events recorded so far (``steps.write_instance`` may have written some)."""
         if self.events:
-            rows, self.events = self.events, []
-            self.session.connection().execute(_INSERT_EVENTS, rows)
+            self.session.connection().execute(_INSERT_EVENTS, self.take_events())
 
     def close_task(self, row: HumanTask, status: str, *, by: str | None = None) -> None:
         """Mark the loaded task ``row`` ``status`` as of now: the object shows it at once (as
