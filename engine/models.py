@@ -171,6 +171,11 @@ class Timer(Base):
             sqlite_where=text("status = 'waiting'"),
             postgresql_where=text("status = 'waiting'"),
         ),
+        # A step reads its instance's waiting timers and the fired ones it may catch up on
+        # (``steps.read_timer_rows``): the partial indexes above cannot serve the fired rows, and
+        # without this every such step scanned the whole table. It also serves the cascade from
+        # ``instance``.
+        Index("ix_timer_instance", "instance_id", "status"),
         Index(
             "uq_timer_waiting_task",
             "instance_id",

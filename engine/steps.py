@@ -97,13 +97,19 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[uuid.UUID, tuple[SpiffTask, d
 def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, Any]) -> tuple[list[Timer], list[Timer]]:
     """(waiting rows, fired rows of timers still waiting in ``waiting``) of an instance, in one
     SELECT: the step's ``sync_timers`` needs the first, ``catch_up`` the second."""
-    query = select(Timer).where(Timer.instance_id == instance_id)
     if waiting:
-        query = query.where((Timer.status == "waiting") | ((Timer.status == "fired") & Timer.spiff_task_id.in_(list(waiting))))
+        rows = session.scalars(_TIMER_ROWS_AND_FIRED, {"instance_id": instance_id, "waiting": list(waiting)}).all()
     else:
-        query = query.where(Timer.status == "waiting")
-    rows = session.scalars(query).all()
+        rows = session.scalars(_TIMER_ROWS, {"instance_id": instance_id}).all()
     return [row for row in rows if row.status == "waiting"], [row for row in rows if row.status == "fired"]
+
+
+# Built once: building them cost more than running them (a step of an instance with a deadline).
+_TIMER_ROWS = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == "waiting")
+_TIMER_ROWS_AND_FIRED = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    (Timer.status == "waiting") | ((Timer.status == "fired") & Timer.spiff_task_id.in_(bindparam("waiting", expanding=True))),
+)  # fmt: skip
 
 
 def fired_deadlines(
@@ -363,6 +369,9 @@ def _event_json(n: int, event: dict[str, Any]) -> dict[str, Any]:
             for name, value in event.items()}  # fmt: skip
 
 
+_OPEN_TASK_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
+
+
 def sync_human_tasks(
     uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle, *, new: bool = False
 ) -> list[HumanTask]:
@@ -374,9 +383,7 @@ def sync_human_tasks(
     elif instance.id in uow.open_tasks:  # read with the task being completed
         open_rows = [row for row in uow.open_tasks.pop(instance.id) if row.status == "open"]
     else:
-        open_rows = list(session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-        ))  # fmt: skip
+        open_rows = list(session.scalars(_OPEN_TASK_ROWS, {"instance_id": instance.id}))
     known = {row.spiff_task_id for row in open_rows}
     for row in open_rows:
         if (
@@ -426,7 +433,7 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, 
     elif instance.id in uow.timer_rows:
         rows = uow.timer_rows.pop(instance.id)  # read when the instance was loaded (``commands._load``)
     else:
-        rows = list(session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.status == "waiting")))
+        rows = list(session.scalars(_TIMER_ROWS, {"instance_id": instance.id}))
     fired: list[str] = []
     still_waiting: set[uuid.UUID] = set()
     for row in rows:

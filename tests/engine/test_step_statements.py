@@ -96,6 +96,57 @@ def test_a_step_of_an_instance_with_a_deadline_reads_its_timer_rows_once(pe, clo
     assert sum(s.startswith("SELECT") for s in sent) == 2, sent
 
 
+def test_a_step_with_a_deadline_finds_every_row_it_reads_by_an_index(pe, clock):
+    """No statement of a step scans a whole table: the cost of a step must not grow with the
+    province (a step of an instance waiting on its deadline scanned every timer row once). On
+    PostgreSQL with sequential scans disabled, so that a small table's plan shows whether an index
+    could serve."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, giao_nhiem_vu())
+    with pe.unit_of_work("tester") as uow:
+        instance_id = start_instance(uow, StartInstance("giao_nhiem_vu", {}, unit_code="U1")).id
+    [receive] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
+    with pe.unit_of_work("officer") as uow:
+        complete_task(uow, receive.id)  # the draft step opens, with its deadline
+    [draft] = _read(pe, HumanTask, HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    sent: list[tuple[str, object]] = []
+
+    def listen(_conn, _cursor, statement, parameters, _context, executemany) -> None:
+        if statement.split()[0] in ("SELECT", "UPDATE", "DELETE", "WITH"):
+            sent.append((statement, parameters[0] if executemany else parameters))
+
+    event.listen(pe.db, "before_cursor_execute", listen)
+    try:
+        with pe.unit_of_work("officer") as uow:
+            complete_task(uow, draft.id, {"bao_cao": "xong"})
+    finally:
+        event.remove(pe.db, "before_cursor_execute", listen)
+    assert sent
+    scans = {statement: plan for statement, plan in ((s, _plan(pe, s, p)) for s, p in sent) if _scans(pe, plan)}
+    assert not scans, scans
+
+
+def _plan(pe, statement: str, parameters) -> list[str]:
+    raw = pe.db.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if pe.db.dialect.name == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return [row[3] for row in cursor.fetchall()]
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def _scans(pe, plan: list[str]) -> bool:
+    if pe.db.dialect.name == "postgresql":
+        return any("Seq Scan" in line for line in plan)
+    return any(line.startswith("SCAN") and "INDEX" not in line and "CONSTANT" not in line for line in plan)
+
+
 def _read(pe, model, *where):
     with pe.read() as s:
         return s.scalars(select(model).where(*where).order_by(model.id if model is AuditEvent else model.created_at)).all()
