@@ -8,6 +8,7 @@ from sqlalchemy import event, select
 
 from engine import AuditEvent, HumanTask, StartInstance, complete_task, deploy, start_instance
 from tests.engine.bpmn_samples import giao_nhiem_vu, user_task_chain
+from tests.query_plans import full_scans, statements_of
 
 
 def _statements(pe, action) -> list[str]:
@@ -109,42 +110,14 @@ def test_a_step_with_a_deadline_finds_every_row_it_reads_by_an_index(pe, clock):
     with pe.unit_of_work("officer") as uow:
         complete_task(uow, receive.id)  # the draft step opens, with its deadline
     [draft] = _read(pe, HumanTask, HumanTask.instance_id == instance_id, HumanTask.status == "open")
-    sent: list[tuple[str, object]] = []
 
-    def listen(_conn, _cursor, statement, parameters, _context, executemany) -> None:
-        if statement.split()[0] in ("SELECT", "UPDATE", "DELETE", "WITH"):
-            sent.append((statement, parameters[0] if executemany else parameters))
-
-    event.listen(pe.db, "before_cursor_execute", listen)
-    try:
+    def complete() -> None:
         with pe.unit_of_work("officer") as uow:
             complete_task(uow, draft.id, {"bao_cao": "xong"})
-    finally:
-        event.remove(pe.db, "before_cursor_execute", listen)
+
+    sent = statements_of(pe.db, complete)
     assert sent
-    scans = {statement: plan for statement, plan in ((s, _plan(pe, s, p)) for s, p in sent) if _scans(pe, plan)}
-    assert not scans, scans
-
-
-def _plan(pe, statement: str, parameters) -> list[str]:
-    raw = pe.db.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if pe.db.dialect.name == "postgresql":
-            cursor.execute("SET enable_seqscan = off")
-            cursor.execute("EXPLAIN " + statement, parameters)
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        return [row[3] for row in cursor.fetchall()]
-    finally:
-        raw.rollback()
-        raw.close()
-
-
-def _scans(pe, plan: list[str]) -> bool:
-    if pe.db.dialect.name == "postgresql":
-        return any("Seq Scan" in line for line in plan)
-    return any(line.startswith("SCAN") and "INDEX" not in line and "CONSTANT" not in line for line in plan)
+    assert not full_scans(pe.db, sent)
 
 
 def _read(pe, model, *where):

@@ -39,6 +39,9 @@ class Tracking(Base):
         Index("ix_tracking_plan", "plan_id", "task_key", "period"),
         Index("ix_tracking_parent", "parent_id"),
         Index("ix_tracking_unit", "unit_id"),
+        # The worker's sweep for open work past its deadline (``follow.mark_overdue``): open
+        # phases, not yet late, due by now. Without it every sweep read the whole table.
+        Index("ix_tracking_overdue", "phase", "late", "due_at"),
     )
 
     instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), primary_key=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine import fire_due_timers
+from tests.query_plans import full_scans, statements_of
 from tests.workflows.cascade.province import act, dispatch, instances, setup_province, submit
 from workflows.hooks import install
 from workflows.org.queries import find_unit
@@ -139,6 +140,20 @@ def test_never_accepted_work_is_marked_late_by_the_sweep(pe, clock):
     for school in schools.values():
         act(pe, school, "tiep_nhan")  # accepting late keeps it late
     assert _counters(pe, ward) == (3, 3, 0, 0, 3)
+
+
+def test_the_overdue_sweep_finds_its_rows_by_an_index(pe, clock):
+    """The worker runs it at every sweep: it must not read the whole table each time."""
+    _ward_with_schools(pe, clock)
+    clock.set(datetime(2026, 4, 2, tzinfo=LOCAL_TZ))
+
+    def sweep() -> None:
+        with pe.unit_of_work("worker") as uow:
+            assert mark_overdue(uow) > 3
+
+    sent = statements_of(pe.db, sweep)
+    assert any("FROM tracking" in statement for statement, _ in sent)
+    assert not full_scans(pe.db, sent)
 
 
 def test_rolled_up_per_unit_under_the_so(pe, clock):
