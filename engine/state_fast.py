@@ -21,10 +21,16 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.data_limits import MAX_DEPTH
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# Deeper than data may be (a mapping of variables, each nested up to MAX_DEPTH): such a value,
+# stored before data was bounded, takes the registry's path, which fails on a very deep one as
+# it always did (RecursionError: the instance's incident, not a state read differently).
+_DEEPEST = MAX_DEPTH + 2
 
 
-def writes_as_is(value: Any) -> bool:
+def writes_as_is(value: Any, depth: int = 0) -> bool:
     """True if the registry's ``convert`` would return ``value`` unchanged in meaning: JSON
     scalars, and lists and dicts of them (exact types: a subclass may be registered)."""
     kind = type(value)
@@ -34,14 +40,16 @@ def writes_as_is(value: Any) -> bool:
         items = value
     else:
         return kind in _SCALARS
+    if depth > _DEEPEST:
+        return False
     # A loop, not all(generator): most values are small, and this runs for each of them.
     for item in items:  # noqa: SIM110
-        if type(item) not in _SCALARS and not writes_as_is(item):
+        if type(item) not in _SCALARS and not writes_as_is(item, depth + 1):
             return False
     return True
 
 
-def reads_as_is(value: Any) -> bool:
+def reads_as_is(value: Any, depth: int = 0) -> bool:
     """True if the registry's ``restore`` would rebuild ``value`` unchanged: JSON with no dict
     carrying a ``typename`` (the registry's mark of an object it wrote)."""
     kind = type(value)
@@ -53,8 +61,10 @@ def reads_as_is(value: Any) -> bool:
         items = value
     else:
         return kind in _SCALARS
+    if depth > _DEEPEST:
+        return False
     for item in items:  # noqa: SIM110 — as in writes_as_is
-        if type(item) not in _SCALARS and not reads_as_is(item):
+        if type(item) not in _SCALARS and not reads_as_is(item, depth + 1):
             return False
     return True
 
@@ -118,17 +128,17 @@ class TaskMappingCodec:
         """The tasks of ``workflow`` (its ``tasks`` is filled as they are built, as SpiffWorkflow
         does: a task finds its parent's data there, so a parent listed after its child leaves
         the child the data it stored, as before)."""
-        ids = _Ids()
+        ids, containers = _Ids(), _Containers()
         tasks: dict[UUID, Task] = {}
         for key, dct in mapping.items():
             if type(dct) is dict and dct.get("typename") == self._typename:
-                task = self._task_from_dict(dct, workflow, ids)
+                task = self._task_from_dict(dct, workflow, ids, containers)
             else:  # not what TaskConverter writes: let the registry say what it is
                 task = self._registry.restore(dct, workflow=workflow)
             tasks[ids[key]] = task
         return tasks
 
-    def _task_from_dict(self, dct: dict[str, Any], workflow: Any, ids: _Ids) -> Task:
+    def _task_from_dict(self, dct: dict[str, Any], workflow: Any, ids: _Ids, containers: _Containers) -> Task:
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
         task = Task(workflow, task_spec, state=dct["state"], id=ids[dct["id"]])
         parent_id = dct["parent"]
@@ -139,24 +149,47 @@ class TaskMappingCodec:
         task.internal_data = self.restore(dct["internal_data"])
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             workflow.top_workflow.event_manager.add_task(task)
-        task.data = self._data(dct, workflow.tasks.get(task._parent))
+        task.data = self._data(dct, workflow.tasks.get(task._parent), containers)
         return task
 
-    def _data(self, dct: dict[str, Any], parent: Task | None) -> dict[str, Any]:
+    def _data(self, dct: dict[str, Any], parent: Task | None, containers: _Containers) -> dict[str, Any]:
         """The task's data: its parent's with the stored changes, as ``TaskConverter.from_dict``
         builds it (``DeepMerge.merge({}, parent.data)`` copies each top-level dict, list or set
         one level deep: the levels below stay shared with the parent, there as here)."""
         delta = dct.get("delta")
         if not delta or parent is None:
             return self.restore(dct["data"])
-        data = {key: value if type(value) in _SCALARS else _shallow_copy(value) for key, value in parent.data.items()}
-        updates = delta.get("updates", {})
+        inherited = parent.data
+        data = inherited.copy()
+        keys = containers.of(inherited)
+        for key in keys:
+            data[key] = _shallow_copy(data[key])
+        updates, deletions = delta.get("updates", {}), delta.get("deletions", {})
         if updates:
             data.update(self.restore(updates))
-        for key in delta.get("deletions", {}):
+        for key in deletions:
             if key in data:
                 del data[key]
+        containers.remember(data, keys if not updates and not deletions else None)
         return data
+
+
+class _Containers(dict[int, tuple[dict[str, Any], tuple[str, ...]]]):
+    """For each task's data built in one load: its keys whose values are not scalars. A child
+    inherits its parent's data, copying those values: most tasks change nothing, so the keys
+    are passed down rather than each task's values tested again."""
+
+    def of(self, data: dict[str, Any]) -> tuple[str, ...]:
+        found = self.get(id(data))
+        if found is not None and found[0] is data:  # the very dict, not one at a freed address
+            return found[1]
+        return self.remember(data, None)
+
+    def remember(self, data: dict[str, Any], keys: tuple[str, ...] | None) -> tuple[str, ...]:
+        if keys is None:
+            keys = tuple(key for key, value in data.items() if type(value) not in _SCALARS)
+        self[id(data)] = (data, keys)
+        return keys
 
 
 def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -316,3 +316,20 @@ def test_a_state_the_generic_codec_wrote_loads_with_the_fast_codec_and_runs_on()
     assert _shape(loaded) == _shape(GENERIC.load(walk.instance.state, walk.bundle.spec, walk.bundle.subprocess_specs, walk.script_engine))
     assert [t.task_spec.bpmn_id for t in walk.ready(loaded)] == ["thuc_hien"]
     assert walk.step(1)  # and the next step goes on from it
+
+
+@pytest.mark.parametrize("where", ["task data", "parent data", "internal data", "workflow data"])
+@pytest.mark.parametrize("depth", [30, 40, 200, 500])
+def test_data_nested_deeper_than_data_may_be_fails_or_not_as_before(where, depth):
+    """A state stored before data was bounded (``engine.data_limits``) holds values of any depth:
+    the fast path leaves those to the registry, so a load that failed (RecursionError: an
+    incident, ``test_availability``) still fails, and one that worked still works."""
+    bundle, script_engine, workflow = _chain()
+    _place(workflow, where, "ghi_chu", json.loads("[" * depth + "]" * depth))
+    fast_dump, generic_dump = _outcome(lambda: FAST.dump(workflow)), _outcome(lambda: GENERIC.dump(workflow))
+    assert fast_dump[0] == generic_dump[0]
+    if fast_dump[0] == "ok":
+        blob = fast_dump[1]
+        fast = _outcome(lambda: _shape(FAST.load(blob, bundle.spec, bundle.subprocess_specs, script_engine)))
+        generic = _outcome(lambda: _shape(GENERIC.load(blob, bundle.spec, bundle.subprocess_specs, script_engine)))
+        assert fast == generic
