@@ -25,7 +25,6 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
-    WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -37,9 +36,9 @@ from engine.timers_spiff import CLOCKED
 SERIALIZER_VERSION = f"spiff-{SPIFF_FORMAT}/giaoviec-1"
 
 
-def _workflow_dict(converter: WorkflowConverter, workflow: Any) -> dict[str, Any]:
+def _workflow_dict(converter: _SpeclessWorkflowConverter | _SubWorkflowConverter, workflow: Any) -> dict[str, Any]:
     """``WorkflowConverter.to_dict``, its task mapping written by ``engine.state_fast``."""
-    tasks = converter.task_codec  # type: ignore[attr-defined]
+    tasks = converter.task_codec
     return {
         "data": tasks.convert(converter.registry.clean(workflow.data)),
         "correlations": workflow.correlations,
@@ -51,8 +50,9 @@ def _workflow_dict(converter: WorkflowConverter, workflow: Any) -> dict[str, Any
     }
 
 
-def _restore_tasks(converter: WorkflowConverter, workflow: Any, dct: dict[str, Any]) -> None:
-    workflow.tasks = converter.task_codec.from_dict(dct["tasks"], workflow)  # type: ignore[attr-defined]
+def _restore_tasks(converter: _SpeclessWorkflowConverter | _SubWorkflowConverter, workflow: Any, dct: dict[str, Any]) -> None:
+    """``mapping_from_dict(dct["tasks"])`` and what follows it in SpiffWorkflow's ``from_dict``."""
+    workflow.tasks = converter.task_codec.from_dict(dct["tasks"], workflow)
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
     converter.set_default_attributes(workflow, dct)
 

@@ -333,3 +333,14 @@ def test_data_nested_deeper_than_data_may_be_fails_or_not_as_before(where, depth
         fast = _outcome(lambda: _shape(FAST.load(blob, bundle.spec, bundle.subprocess_specs, script_engine)))
         generic = _outcome(lambda: _shape(GENERIC.load(blob, bundle.spec, bundle.subprocess_specs, script_engine)))
         assert fast == generic
+
+
+@pytest.mark.parametrize("where", ["task data", "internal data", "workflow data"])
+def test_a_cycle_in_data_is_refused_by_both(where):
+    """Data is checked acyclic where it enters; a cycle that got in anyway still fails the dump
+    (a RecursionError here, a ValueError in the generic codec): ``state_unwritable`` either way."""
+    bundle, script_engine, workflow = _chain()
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    _place(workflow, where, "vong", cycle)
+    assert _outcome(lambda: FAST.dump(workflow))[0] == _outcome(lambda: GENERIC.dump(workflow))[0] == "error"
