@@ -94,21 +94,25 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[uuid.UUID, tuple[SpiffTask, d
     return waiting
 
 
-def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, Any]) -> tuple[list[Timer], list[Timer]]:
-    """(waiting rows, fired rows of timers still waiting in ``waiting``) of an instance, in one
-    SELECT: the step's ``sync_timers`` needs the first, ``catch_up`` the second."""
+def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]]) -> tuple[list[Timer], list[Timer]]:
+    """(waiting rows, fired rows that may be of timers still waiting in ``waiting``) of an
+    instance, in one SELECT: the step's ``sync_timers`` needs the first, ``catch_up`` the second
+    (``fired_deadlines`` picks the rows at a waiting timer's own instant: none is earlier than
+    the earliest)."""
     if waiting:
-        rows = session.scalars(_TIMER_ROWS_AND_FIRED, {"instance_id": instance_id, "waiting": list(waiting)}).all()
+        earliest = min(due for _task, due in waiting.values())
+        rows = session.scalars(_TIMER_ROWS_AND_FIRED, {"instance_id": instance_id, "earliest": earliest}).all()
     else:
         rows = session.scalars(_TIMER_ROWS, {"instance_id": instance_id}).all()
     return [row for row in rows if row.status == "waiting"], [row for row in rows if row.status == "fired"]
 
 
 # Built once: building them cost more than running them (a step of an instance with a deadline).
+# No expanding IN of the waiting timers' ids: its SQL is rendered again at every execution.
 _TIMER_ROWS = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == "waiting")
 _TIMER_ROWS_AND_FIRED = select(Timer).where(
     Timer.instance_id == bindparam("instance_id"),
-    (Timer.status == "waiting") | ((Timer.status == "fired") & Timer.spiff_task_id.in_(bindparam("waiting", expanding=True))),
+    (Timer.status == "waiting") | ((Timer.status == "fired") & (Timer.due_at >= bindparam("earliest", type_=Timer.due_at.type))),
 )  # fmt: skip
 
 
