@@ -79,19 +79,7 @@ def test_a_savepoint_rolled_back_after_a_step_loses_only_its_own_events(pe, cloc
 def test_a_step_of_an_instance_with_a_deadline_reads_its_timer_rows_once(pe, clock):
     """The timer rows are read once at load: the catch-up of set-based deadlines and the step's
     own timer sync share that SELECT."""
-    with pe.unit_of_work("tester") as uow:
-        deploy(uow, giao_nhiem_vu())
-    with pe.unit_of_work("tester") as uow:
-        instance_id = start_instance(uow, StartInstance("giao_nhiem_vu", {}, unit_code="U1")).id
-    [receive] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
-    with pe.unit_of_work("officer") as uow:
-        complete_task(uow, receive.id)  # the draft step opens, with its deadline
-    [draft] = _read(pe, HumanTask, HumanTask.instance_id == instance_id, HumanTask.status == "open")
-
-    def complete() -> None:
-        with pe.unit_of_work("officer") as uow:
-            complete_task(uow, draft.id, {"bao_cao": "xong"})
-
+    complete = _draft_step_with_a_deadline(pe)
     sent = _statements(pe, complete)
     assert sum(s.startswith("SELECT") and "timer" in s.lower() for s in sent) <= 1, sent
     assert sum(s.startswith("SELECT") for s in sent) == 2, sent
@@ -102,6 +90,15 @@ def test_a_step_with_a_deadline_finds_every_row_it_reads_by_an_index(pe, clock):
     province (a step of an instance waiting on its deadline scanned every timer row once). On
     PostgreSQL with sequential scans disabled, so that a small table's plan shows whether an index
     could serve."""
+    complete = _draft_step_with_a_deadline(pe)
+    sent = statements_of(pe.db, complete)
+    assert sent
+    assert not full_scans(pe.db, sent)
+
+
+def _draft_step_with_a_deadline(pe):
+    """A ``giao_nhiem_vu`` instance at its draft step, which waits on its deadline; the returned
+    call completes that step in a unit of work."""
     with pe.unit_of_work("tester") as uow:
         deploy(uow, giao_nhiem_vu())
     with pe.unit_of_work("tester") as uow:
@@ -115,9 +112,7 @@ def test_a_step_with_a_deadline_finds_every_row_it_reads_by_an_index(pe, clock):
         with pe.unit_of_work("officer") as uow:
             complete_task(uow, draft.id, {"bao_cao": "xong"})
 
-    sent = statements_of(pe.db, complete)
-    assert sent
-    assert not full_scans(pe.db, sent)
+    return complete
 
 
 def _read(pe, model, *where):
