@@ -13,7 +13,8 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, defer, object_session
 
 from engine import data_limits, steps
 from engine.bpmn import load_bpmn
@@ -67,19 +68,59 @@ def deploy(uow: UnitOfWork, xml: bytes, *, source_name: str = "upload.bpmn") -> 
     return results
 
 
+# The latest version of a key, and one given version: built once (a bulk start asks at every call,
+# e.g. at each of ~4,000 communes' hand-ons). The XML is left unloaded: ``engine.bundle`` reads it
+# only when it has not parsed that version yet, and the callers want id, key and version.
+_LATEST = (
+    select(ProcessDefinition).options(defer(ProcessDefinition.xml))
+    .where(ProcessDefinition.key == bindparam("key")).order_by(ProcessDefinition.version.desc()).limit(1)
+)  # fmt: skip
+_VERSION = (
+    select(ProcessDefinition).options(defer(ProcessDefinition.xml))
+    .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.version == bindparam("version"))
+)  # fmt: skip
+# session.info key of the unit of work's answers: {(key, version or None): definition}.
+_KNOWN = "latest_definitions"
+
+
 def latest_definition(
     uow: UnitOfWork, key: str, *, version: int | None = None, required: bool = True
 ) -> ProcessDefinition | None:
-    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
-    query = (
-        query.where(ProcessDefinition.version == version)
-        if version
-        else query.order_by(ProcessDefinition.version.desc())
-    )
-    definition = uow.session.scalars(query.limit(1)).first()
+    """The latest version of ``key`` (or the given ``version``), asked once per unit of work.
+
+    Remembered in the session, which lives as long as the unit of work: a dispatch's ~60 bulk
+    starts ask once per process. A version inserted in this session forgets the key's answers
+    (``_forget_on_insert``), and so does any rollback, a savepoint's too (``_forget_on_rollback``:
+    a version deployed in a rolled-back savepoint stays in the session's identity map as if it
+    were stored). A version another process deploys meanwhile is seen by the next unit of work,
+    not by this one: one dispatch starts every child of a process on one version.
+    """
+    known: dict[tuple[str, int | None], ProcessDefinition] = uow.session.info.setdefault(_KNOWN, {})
+    definition = known.get((key, version or None))
+    if definition is None:
+        if version:
+            definition = uow.session.scalars(_VERSION, {"key": key, "version": version}).first()
+        else:
+            definition = uow.session.scalars(_LATEST, {"key": key}).first()
+        if definition is not None:
+            known[(key, version or None)] = definition
     if definition is None and required:
         raise NotFound("definition_not_found", key=key if version is None else f"{key} v{version}")
     return definition
+
+
+@event.listens_for(ProcessDefinition, "after_insert")
+def _forget_on_insert(_mapper: Any, _connection: Any, definition: ProcessDefinition) -> None:
+    """A new version makes the session's "latest" of its key stale."""
+    session = object_session(definition)
+    known = session.info.get(_KNOWN) if session is not None else None
+    if known:
+        known.pop((definition.key, None), None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _transaction: Any) -> None:
+    session.info.pop(_KNOWN, None)
 
 
 # --- instances ------------------------------------------------------------------------------

@@ -342,7 +342,7 @@ def _trivial(op: Mode, code: str, variables: Mapping[str, Any]) -> dict[str, Any
     if plan is None:
         return None
     if plan[0] == "assign":
-        return {"ok": True, "updates": dict(plan[1]), "deleted": []}
+        return {"ok": True, "updates": trivial_scripts.assigned(plan), "deleted": []}
     done, value = trivial_scripts.evaluate(plan, variables)
     return {"ok": True, "value": value} if done else None
 

@@ -1,14 +1,15 @@
 """Conditions and scripts too simple to need the sandbox's child process.
 
 Every gateway condition of the process library compares one variable with a literal
-(``lanh_dao_duyet == "dong_y"``, ``han_xu_ly is not None``) and every script assigns literals
-(``qua_han = True``). Sending those through the sandbox's pipe costs a round trip to another
-process (and two context switches on a busy machine) on every step. Here such a text is read once
-into a plan made of variable names, literals and the operators ``==``, ``!=``, ``is``, ``is not``,
-``not``, ``and``, ``or``; applying the plan never runs code: it only compares values of task data,
-which are JSON (str, numbers, booleans, None). Anything else (another node, a variable missing or
-holding a list or a dict) returns ``None`` and the caller uses the sandbox, so errors and
-semantics stay the sandbox's own.
+(``lanh_dao_duyet == "dong_y"``, ``han_xu_ly is not None``) and most scripts assign literals
+(``qua_han = True``) or empty lists and dicts (``lich_su_y_kien = []``: ``khoi_tao``, the first
+script of the library's processes, run at every start). Sending those through the sandbox's pipe
+costs a round trip to another process (and two context switches on a busy machine) on every step.
+Here such a text is read once into a plan made of variable names, literals and the operators
+``==``, ``!=``, ``is``, ``is not``, ``not``, ``and``, ``or``; applying the plan never runs code: it
+only compares values of task data, which are JSON (str, numbers, booleans, None). Anything else
+(another node, a variable missing or holding a list or a dict) returns ``None`` and the caller uses
+the sandbox, so errors and semantics stay the sandbox's own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -48,10 +50,31 @@ def plan_of(mode: Literal["eval", "exec"], code: str) -> Plan | None:
             if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                     and isinstance(statement.targets[0], ast.Name) and not statement.targets[0].id.startswith("_")):  # fmt: skip
                 return None
-            assignments.append((statement.targets[0].id, _constant(statement.value)))
+            assignments.append((statement.targets[0].id, _assigned(statement.value)))
         return ("assign", tuple(assignments)) if assignments else None
     except _Fallback:
         return None
+
+
+@dataclass(frozen=True)
+class _New:
+    """An empty list or dict in an assignment plan: plans are cached and shared, so each run
+    gets its own (``assigned``), as the child's JSON answer would give it."""
+
+    factory: type[list[Any]] | type[dict[str, Any]]
+
+
+def _assigned(node: ast.AST) -> Any:
+    if isinstance(node, ast.List) and not node.elts:
+        return _New(list)
+    if isinstance(node, ast.Dict) and not node.keys:
+        return _New(dict)
+    return _constant(node)
+
+
+def assigned(plan: Plan) -> dict[str, Any]:
+    """The variables an assignment plan sets, each empty list or dict a new one."""
+    return {name: value.factory() if isinstance(value, _New) else value for name, value in plan[1]}
 
 
 def _constant(node: ast.AST) -> Any:

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from engine import (
     AuditEvent,
@@ -34,6 +34,7 @@ from engine import (
     verify,
 )
 from engine.bulk import SUMMARY_CHUNK
+from engine.commands import latest_definition
 from engine.queries import inbox
 from tests.engine.bpmn_samples import form, giao_nhiem_vu, process, timer_then_task, user_task_chain
 from tests.engine.test_concurrency import RACE_FORM, race, wait_until_blocked_on_lock
@@ -429,6 +430,59 @@ def test_a_bulk_start_can_target_a_version(pe):
     new = _bulk(pe, "p", [ChildSpec("U")]).instance_ids
     assert [t.element_id for t in _open(pe, old[0])] == ["a"]
     assert [t.element_id for t in _open(pe, new[0])] == ["x"]
+
+
+def _definition_queries(pe, action) -> int:
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_rest) -> None:
+        sent.append(statement)
+
+    event.listen(pe.db, "before_cursor_execute", listen)
+    try:
+        action()
+    finally:
+        event.remove(pe.db, "before_cursor_execute", listen)
+    return sum("FROM process_definition" in s for s in sent)
+
+
+def test_a_unit_of_work_asks_for_the_latest_version_once(pe):
+    _deploy(pe, user_task_chain())
+
+    def dispatch() -> None:
+        with pe.unit_of_work("lanh_dao") as uow:
+            for n in range(3):
+                start_instances(uow, "p", [ChildSpec(f"U{n}")], data={})
+
+    assert _definition_queries(pe, dispatch) == 1
+    assert _definition_queries(pe, dispatch) == 1  # a new unit of work asks again
+
+
+def test_a_deploy_between_two_bulk_starts_is_seen_by_the_second(pe):
+    _deploy(pe, user_task_chain(names=("a",)))
+    with pe.unit_of_work("lanh_dao") as uow:
+        old = start_instances(uow, "p", [ChildSpec("U1")], data={}).instance_ids
+        deploy(uow, user_task_chain(names=("x",)))
+        new = start_instances(uow, "p", [ChildSpec("U2")], data={}).instance_ids
+    later = _bulk(pe, "p", [ChildSpec("U3")], data={}).instance_ids
+    assert [t.element_id for t in _open(pe, old[0])] == ["a"]
+    assert [t.element_id for t in _open(pe, new[0])] == ["x"]
+    assert [t.element_id for t in _open(pe, later[0])] == ["x"]
+    # Another unit of work's deploy (another process's, as far as this one knows) too.
+    _deploy(pe, user_task_chain(names=("y",)))
+    assert [t.element_id for t in _open(pe, _bulk(pe, "p", [ChildSpec("U4")], data={}).instance_ids[0])] == ["y"]
+
+
+def test_a_version_undone_by_a_rollback_is_not_remembered(pe):
+    _deploy(pe, user_task_chain(names=("a",)))
+    with pe.unit_of_work("lanh_dao") as uow:
+        savepoint = uow.session.begin_nested()
+        deploy(uow, user_task_chain(names=("x",)))
+        assert latest_definition(uow, "p").version == 2
+        savepoint.rollback()
+        assert latest_definition(uow, "p").version == 1
+        started = start_instances(uow, "p", [ChildSpec("U1")], data={}).instance_ids
+    assert [t.element_id for t in _open(pe, started[0])] == ["a"]
 
 
 # --- failure --------------------------------------------------------------------------------

@@ -38,6 +38,13 @@ def test_the_library_conditions_and_scripts_start_no_child() -> None:
         box.execute("qua_han = True", data)
         box.execute("lanh_dao_duyet = None", data)
         assert data == {"qua_han": True, "lanh_dao_duyet": None}
+        first: dict[str, Any] = {}
+        second: dict[str, Any] = {}
+        box.execute("so_lan_tra_lai = 0\nlich_su_y_kien = []\nbien = {}", first)  # khoi_tao's shape
+        box.execute("so_lan_tra_lai = 0\nlich_su_y_kien = []\nbien = {}", second)
+        assert first == second == {"so_lan_tra_lai": 0, "lich_su_y_kien": [], "bien": {}}
+        first["lich_su_y_kien"].append("x")  # each run has its own list: the plan is shared
+        assert second["lich_su_y_kien"] == []
         assert getattr(box._local, "child", None) is None
     finally:
         box.close()
@@ -60,7 +67,8 @@ def test_plans_only_for_comparisons_and_literal_assignments() -> None:
     for code in ("a + 1", "a < 2", "len(a)", "a[0] == 1", "a.b == 1", "a == b == c", "a in ('x',)", "f'{a}'", "-a == 1", "-True == 1"):
         assert trivial_scripts.plan_of("eval", code) is None, code
     assert trivial_scripts.plan_of("exec", "a = 1\nb = 'x'") == ("assign", (("a", 1), ("b", "x")))
-    for code in ("a = b", "a += 1", "a, b = 1, 2", "a.b = 1", "del a", "a = [1]", "if a: b = 1"):
+    assert trivial_scripts.plan_of("exec", "a = []\nb = {}") is not None
+    for code in ("a = b", "a += 1", "a, b = 1, 2", "a.b = 1", "del a", "a = [1]", "a = {1: 2}", "a = ()", "if a: b = 1"):
         assert trivial_scripts.plan_of("exec", code) is None, code
 
 

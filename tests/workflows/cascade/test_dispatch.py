@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from engine import AuditEvent, HumanTask, InvalidState, NotFound, complete_task
+from engine import AuditEvent, HumanTask, InvalidState, NotFound, complete_task, sandbox
 from engine.queries import inbox
 from tests.workflows.cascade.province import (
     COMMUNES,
@@ -179,3 +179,40 @@ def test_the_ward_hands_the_task_to_its_schools(pe):
         assert inbox(s, unit="HP.X001.THCS01") == []
         assert [t.element_id for t in inbox(s, unit="HP.X001") if t.task_key == "1"] == ["theo_doi_cac_truong"]
     assert _dispatch(pe, plan_id).created == 0
+
+
+def test_a_hand_on_is_counted_statements_and_starts_no_child_for_literal_scripts(pe, monkeypatch):
+    """A commune's hand-on runs at each of ~4,000 communes' tasks: its statements are a budget
+    (bench/README.md, session h18-bulk), and the schools' first script (``khoi_tao``: literals and
+    empty lists) is answered without the sandbox's child."""
+    install(pe)
+    plan_id = _setup(pe)
+    _dispatch(pe, plan_id)
+    [ward_instance] = _instances(pe, unit_code="HP.X001", task_key="1")
+    sent: list[str] = []
+    monkeypatch.setattr(sandbox, "_encode_request", lambda op, code, variables, real=sandbox._encode_request: (sent.append(code), real(op, code, variables))[1])
+    statements: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(" ".join(statement.split()))
+
+    for step in ("tiep_nhan", "giao_cho_truong"):
+        with pe.read() as s:
+            [task] = s.scalars(select(HumanTask).where(HumanTask.instance_id == ward_instance.id, HumanTask.status == "open")).all()
+        assert task.element_id == step
+        statements.clear()
+        event.listen(pe.db, "before_cursor_execute", listen)
+        try:
+            with pe.unit_of_work("hp_x001_cv") as uow:
+                complete_task(uow, task.id, {})
+        finally:
+            event.remove(pe.db, "before_cursor_execute", listen)
+    assert len(_instances(pe, parent_id=ward_instance.id)) > 1
+    # The completion (SELECT, task and instance writes: one statement on PostgreSQL, three on
+    # SQLite); the commune and its schools, the plan task, the definition, the business keys (and
+    # PostgreSQL's advisory lock); INSERT the ward's timer, the schools' instances and tasks, the
+    # audit events. The tracking hook (not installed here) adds its own.
+    sent_now = [s[:60] for s in statements if not s.startswith("BEGIN")]
+    assert len(sent_now) <= (11 if pe.db.dialect.name == "postgresql" else 12), sent_now
+    assert sum("FROM process_definition" in s for s in statements) == 1
+    assert not any(code.startswith("de_nghi_gia_han = False") for code in sent), sent
