@@ -6,8 +6,10 @@ Every gateway condition of the process library compares one variable with a lite
 script of the library's processes, run at every start). Sending those through the sandbox's pipe
 costs a round trip to another process (and two context switches on a busy machine) on every step.
 Here such a text is read once into a plan made of variable names, literals and the operators
-``==``, ``!=``, ``is``, ``is not``, ``not``, ``and``, ``or``; applying the plan never runs code: it
-only compares values of task data, which are JSON (str, numbers, booleans, None). Anything else
+``==``, ``!=``, ``is``, ``is not``, ``not``, ``and``, ``or``, ``… if … else …`` and ``+`` (of two
+strings: a timer's cycle is written ``"R1/" + han_xu_ly + "/P1D" if han_xu_ly else
+"R1/P7D"``); applying the plan never runs code: it only compares and joins values of task data,
+which are JSON (str, numbers, booleans, None). Anything else
 (another node, a variable missing or holding a list or a dict) returns ``None`` and the caller uses
 the sandbox, so errors and semantics stay the sandbox's own.
 """
@@ -28,6 +30,7 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 _SINGLETONS = (None, True, False)  # ``is`` compares identity: only with these is it value-like
 
 # A plan: ("const", value) | ("name", id) | ("cmp", op, left, right) | ("not", x) | ("and"|"or", [x...])
+#         | ("if", test, then, else) | ("add", left, right)
 Plan = tuple[Any, ...]
 
 
@@ -95,6 +98,10 @@ def _expression(node: ast.AST) -> Plan:
         return ("name", node.id)
     if isinstance(node, ast.BoolOp):
         return ("and" if isinstance(node.op, ast.And) else "or", tuple(_expression(v) for v in node.values))
+    if isinstance(node, ast.IfExp):  # the library's timer cycles: "R1/" + han + "/P1D" if han else "R1/P7D"
+        return ("if", _expression(node.test), _expression(node.body), _expression(node.orelse))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return ("add", _expression(node.left), _expression(node.right))
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         left, right = _expression(node.left), _expression(node.comparators[0])
         if isinstance(node.ops[0], (ast.Is, ast.IsNot)) and not any(
@@ -102,6 +109,14 @@ def _expression(node: ast.AST) -> Plan:
         ):
             raise _Fallback  # identity of strings or numbers is the interpreter's business
         return ("cmp", _COMPARE[type(node.ops[0])], left, right)
+    raise _Fallback
+
+
+def _add(left: Any, right: Any) -> Any:
+    """``left + right`` for two strings; anything else (numbers too: overflow and ``True + 1`` are
+    the interpreter's business) falls back, and the child answers or raises its own TypeError."""
+    if type(left) is str and type(right) is str:
+        return left + right
     raise _Fallback
 
 
@@ -128,6 +143,10 @@ def _value(plan: Plan, variables: Mapping[str, Any]) -> Any:
         return not _value(plan[1], variables)
     if kind == "cmp":
         return plan[1](_value(plan[2], variables), _value(plan[3], variables))
+    if kind == "if":  # only the branch chosen is evaluated, as Python does
+        return _value(plan[2] if _value(plan[1], variables) else plan[3], variables)
+    if kind == "add":
+        return _add(_value(plan[1], variables), _value(plan[2], variables))
     result: Any = kind == "and"
     for each in plan[1]:  # Python's short circuit: the value of the deciding operand
         result = _value(each, variables)
