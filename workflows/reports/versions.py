@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork, register
 from workflows.indicators.figures import report_figure
@@ -48,6 +48,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submitted": ("returned", "approved"),
 }
 NEW_VERSION_AFTER = ("draft", "returned")
+# One version's files in the query that reads it, not in a second ``selectin`` one: a step that
+# reads the newest version (submit, review, sign-off) sends one statement fewer.
+_WITH_FILES = joinedload(Report.attachments)
 MAX_NOTE_CHARS = 5_000
 
 register({
@@ -75,10 +78,10 @@ def latest(
     session: Session, instance_id: uuid.UUID, *, statuses: Iterable[str] | None = None
 ) -> Report | None:
     """The newest version of the instance's report (among ``statuses`` if given)."""
-    query = select(Report).where(Report.instance_id == instance_id)
+    query = select(Report).where(Report.instance_id == instance_id).options(_WITH_FILES)
     if statuses is not None:
         query = query.where(Report.status.in_(list(statuses)))
-    return session.scalars(query.order_by(Report.version.desc()).limit(1)).first()
+    return session.scalars(query.order_by(Report.version.desc()).limit(1)).unique().first()
 
 
 def history(session: Session, instance_id: uuid.UUID) -> list[Report]:
@@ -121,7 +124,7 @@ def new_version(
             detail=f"phiên bản mới phải là draft hoặc submitted / a new version is draft or submitted, not {status!r}"
         )
     session = uow.session
-    previous = latest(session, instance.id)
+    previous, plan_id = _previous_and_plan(session, instance)
     if previous is not None and previous.status not in NEW_VERSION_AFTER:
         raise InvalidState("report_locked", version=previous.version, current=previous.status)
     files = _attachments(uow, instance, report_input.attachments)
@@ -144,7 +147,7 @@ def new_version(
         return previous
     report = Report(
         instance_id=instance.id, version=previous.version + 1 if previous else 1, unit_code=instance.unit_code or "",
-        plan_id=plan_id_of(session, instance), task_key=instance.task_key, period=instance.period,
+        plan_id=plan_id, task_key=instance.task_key, period=instance.period,
         ket_qua=report_input.ket_qua, kho_khan=report_input.kho_khan, kien_nghi=report_input.kien_nghi,
         figures=figures, content_hash=digest, status=status, created_at=uow.now, created_by=uow.actor,
         consolidated_from=consolidated,
@@ -223,6 +226,20 @@ def resolve_indicator(
     if figure.indicator_id is not None:
         return by_id.get(figure.indicator_id)
     return by_code.get(figure.code.strip()) if figure.code else None
+
+
+def _previous_and_plan(session: Session, instance: Instance) -> tuple[Report | None, int | None]:
+    """``latest`` and ``plan_id_of`` in one query, for a report that follows a step: the plan's row
+    outer-joined to the instance's versions (no plan row: the plan is gone, or never was)."""
+    plan_id = plan_key_id(instance.plan_key)
+    found = None
+    if plan_id is not None:
+        query = (select(Plan.id, Report).select_from(Plan).outerjoin(Report, Report.instance_id == instance.id)
+                 .where(Plan.id == plan_id).order_by(Report.version.desc()).limit(1).options(_WITH_FILES))  # fmt: skip
+        found = session.execute(query).unique().first()
+    if found is None:
+        return latest(session, instance.id), None
+    return found[1], plan_id
 
 
 def plan_id_of(session: Session, instance: Instance) -> int | None:
