@@ -35,7 +35,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import Update, bindparam, case, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -62,6 +62,7 @@ _ADD_TO_COUNTERS = (
     update(_TABLE).where(_TABLE.c.instance_id == bindparam("w_id"))
     .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in _ADDED})
 )  # fmt: skip
+_STEP_UPDATES: dict[tuple[str, ...], Update] = {}  # changed columns → ``_row_and_parent_update``
 Row = Tracking | SimpleNamespace  # a loaded object, or a step's plain copy of the row's values
 
 
@@ -125,18 +126,31 @@ def _add_to_counters(uow: UnitOfWork, instance_id: Any, added: dict[str, int]) -
     """``UPDATE tracking SET n_x = n_x + d`` for one row, and the same on its object if the session
     holds it loaded: what the ORM's "evaluate" synchronisation does, without walking the whole
     identity map for each UPDATE (~2,000 org units during a dispatch) nor the ORM's bulk UPDATE."""
-    session = uow.session
+    held = _held(uow.session, instance_id)
+    uow.session.connection().execute(_ADD_TO_COUNTERS, {"w_id": instance_id, **_deltas(_ADDED, added)})
+    _count_on_held(held, added)
+
+
+def _held(session: Any, instance_id: Any) -> Tracking | None:
+    """The session's object for ``instance_id``, if it holds one; its pending changes flushed, as
+    ``_count_on_held`` then marks its values as the stored ones."""
     held = session.identity_map.get(identity_key(Tracking, instance_id))
     if held is not None and inspect(held).modified:
-        session.flush()  # its pending changes first: syncing below marks its values as the stored ones
-    params = {f"d_{name}": added.get(name, 0) for name in _ADDED}
-    session.connection().execute(_ADD_TO_COUNTERS, {"w_id": instance_id, **params})
+        session.flush()
+    return held
+
+
+def _count_on_held(held: Tracking | None, added: dict[str, int]) -> None:
     if held is None:
         return
     loaded = held.__dict__
     for name, d in added.items():
         if loaded.get(name) is not None:
             set_committed_value(held, name, loaded[name] + d)
+
+
+def _deltas(names: tuple[str, ...], added: dict[str, int]) -> dict[str, int]:
+    return {f"d_{name}": added.get(name, 0) for name in names}
 
 
 def hint_unit_ids(uow: UnitOfWork, units: Iterable[OrgUnit]) -> None:
@@ -172,11 +186,36 @@ def on_step_saved(uow: UnitOfWork, saved: StepSaved) -> None:
     before = contribution(row.phase, row.late)
     advance(row, saved, uow.now)
     changed = {name: value for name, value in vars(row).items() if value != stored[name]}
-    if changed:
-        # At once rather than at the commit's flush: a later query of this unit of work (the
-        # commune's follow-up, a deadline in force) reads the row as the step left it.
+    # At once rather than at the commit's flush: a later query of this unit of work (the
+    # commune's follow-up, a deadline in force) reads the row as the step left it.
+    added = _parent_changes(row, before)
+    if added:
+        _update_row_and_parent(uow, instance.id, changed, row.parent_id, added)
+    elif changed:
         session.connection().execute(_UPDATE_ROW, {"w_id": instance.id, **changed})
-    apply_to_parent(uow, row, before)
+
+
+def _update_row_and_parent(uow: UnitOfWork, instance_id: Any, changed: dict[str, Any], parent_id: Any, added: dict[str, int]) -> None:
+    """The step's row and its parent's counters in one UPDATE (see ``_row_and_parent_update``)."""
+    names = tuple(sorted(changed))
+    statement = _STEP_UPDATES.get(names)
+    if statement is None:
+        statement = _STEP_UPDATES[names] = _row_and_parent_update(names)
+    held = _held(uow.session, parent_id)
+    params = {"w_id": instance_id, "p_id": parent_id, **{f"v_{name}": changed[name] for name in names}, **_deltas(COUNTERS, added)}
+    uow.session.connection().execute(statement, params)
+    _count_on_held(held, added)
+
+
+def _row_and_parent_update(names: tuple[str, ...]) -> Update:
+    """``UPDATE tracking`` of a step's row (``names``: its changed columns) and of its parent's
+    counters, the two rows told apart in each SET by their id: one statement instead of two, the
+    child's change and its parent's count never apart."""
+    column = _TABLE.c
+    child, parent = column.instance_id == bindparam("w_id"), column.instance_id == bindparam("p_id")
+    own = {name: case((child, bindparam(f"v_{name}", type_=column[name].type)), else_=column[name]) for name in names}
+    counts = {name: case((parent, column[name] + bindparam(f"d_{name}")), else_=column[name]) for name in COUNTERS}
+    return update(_TABLE).where(or_(child, parent)).values({**own, **counts})
 
 
 def _follow_held(uow: UnitOfWork, row: Tracking, saved: StepSaved) -> None:
@@ -262,10 +301,17 @@ def _phase_after(phase: str, opened: list[str], completed: bool, extended: bool)
 
 def apply_to_parent(uow: UnitOfWork, row: Row, before: tuple[int, int, int, int]) -> None:
     """Add the change of ``row``'s contribution since ``before`` to its parent's counters."""
+    added = _parent_changes(row, before)
+    if added:
+        _add_to_counters(uow, row.parent_id, added)
+
+
+def _parent_changes(row: Row, before: tuple[int, int, int, int]) -> dict[str, int]:
+    """What the parent's counters gain from ``row``'s change since ``before`` (none without a parent)."""
     after = contribution(row.phase, row.late)
     if row.parent_id is None or after == before:
-        return
-    _add_to_counters(uow, row.parent_id, {name: a - b for name, a, b in zip(COUNTERS, after, before, strict=True) if a != b})
+        return {}
+    return {name: a - b for name, a, b in zip(COUNTERS, after, before, strict=True) if a != b}
 
 
 def on_timers_fired(uow: UnitOfWork, fired: TimersFired) -> None:
