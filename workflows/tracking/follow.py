@@ -35,7 +35,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Update, bindparam, case, inspect, or_, select, update
+from sqlalchemy import Update, bindparam, case, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -215,7 +215,7 @@ def _row_and_parent_update(names: tuple[str, ...]) -> Update:
     child, parent = column.instance_id == bindparam("w_id"), column.instance_id == bindparam("p_id")
     own = {name: case((child, bindparam(f"v_{name}", type_=column[name].type)), else_=column[name]) for name in names}
     counts = {name: case((parent, column[name] + bindparam(f"d_{name}")), else_=column[name]) for name in COUNTERS}
-    return update(_TABLE).where(or_(child, parent)).values({**own, **counts})
+    return update(_TABLE).where(column.instance_id.in_([bindparam("w_id"), bindparam("p_id")])).values({**own, **counts})
 
 
 def _follow_held(uow: UnitOfWork, row: Tracking, saved: StepSaved) -> None:
