@@ -19,8 +19,9 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork, register
 from workflows.indicators.figures import report_figure
@@ -48,6 +49,14 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submitted": ("returned", "approved"),
 }
 NEW_VERSION_AFTER = ("draft", "returned")
+# One version's files in the query that reads it, not in a second ``selectin`` one: a step that
+# reads the newest version (submit, review, sign-off) sends one statement fewer.
+_WITH_FILES = joinedload(Report.attachments)
+# ``set_status``'s statements, as Core on the session's connection: the ORM's column query and
+# bulk UPDATE machinery cost more than the statements themselves (bench/README.md).
+_REPORT = Report.__table__
+_NEWEST_NUMBER = select(func.max(_REPORT.c.version)).where(_REPORT.c.instance_id == bindparam("w_instance"))
+_MOVE = update(_REPORT).where(_REPORT.c.id == bindparam("w_id"), _REPORT.c.status == bindparam("w_status"))  # SET: the parameters' keys
 MAX_NOTE_CHARS = 5_000
 
 register({
@@ -75,10 +84,10 @@ def latest(
     session: Session, instance_id: uuid.UUID, *, statuses: Iterable[str] | None = None
 ) -> Report | None:
     """The newest version of the instance's report (among ``statuses`` if given)."""
-    query = select(Report).where(Report.instance_id == instance_id)
+    query = select(Report).where(Report.instance_id == instance_id).options(_WITH_FILES)
     if statuses is not None:
         query = query.where(Report.status.in_(list(statuses)))
-    return session.scalars(query.order_by(Report.version.desc()).limit(1)).first()
+    return session.scalars(query.order_by(Report.version.desc()).limit(1)).unique().first()
 
 
 def history(session: Session, instance_id: uuid.UUID) -> list[Report]:
@@ -121,7 +130,7 @@ def new_version(
             detail=f"phiên bản mới phải là draft hoặc submitted / a new version is draft or submitted, not {status!r}"
         )
     session = uow.session
-    previous = latest(session, instance.id)
+    previous, plan_id = _previous_and_plan(session, instance)
     if previous is not None and previous.status not in NEW_VERSION_AFTER:
         raise InvalidState("report_locked", version=previous.version, current=previous.status)
     files = _attachments(uow, instance, report_input.attachments)
@@ -144,7 +153,7 @@ def new_version(
         return previous
     report = Report(
         instance_id=instance.id, version=previous.version + 1 if previous else 1, unit_code=instance.unit_code or "",
-        plan_id=plan_id_of(session, instance), task_key=instance.task_key, period=instance.period,
+        plan_id=plan_id, task_key=instance.task_key, period=instance.period,
         ket_qua=report_input.ket_qua, kho_khan=report_input.kho_khan, kien_nghi=report_input.kien_nghi,
         figures=figures, content_hash=digest, status=status, created_at=uow.now, created_by=uow.actor,
         consolidated_from=consolidated,
@@ -171,9 +180,7 @@ def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None
     if status not in allowed:
         raise InvalidState("report_bad_transition", version=current.version, current=current.status, target=status,
                            allowed=", ".join(allowed) or "—")  # fmt: skip
-    newest = session.scalar(
-        select(func.max(Report.version)).where(Report.instance_id == current.instance_id)
-    )
+    newest = session.connection().execute(_NEWEST_NUMBER, {"w_instance": current.instance_id}).scalar()
     if newest != current.version:
         raise InvalidState("report_not_latest", version=current.version, latest=newest)
     if not verify(current):
@@ -189,13 +196,12 @@ def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None
         values = {"submitted_at": uow.now, "submitted_by": uow.actor}
     else:
         values = {"reviewed_at": uow.now, "reviewed_by": uow.actor, "review_note": note}
-    changed = session.execute(
-        update(Report)
-        .where(Report.id == current.id, Report.status == current.status)
-        .values(status=status, **values)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    values["status"] = status
+    changed = session.connection().execute(_MOVE, {"w_id": current.id, "w_status": current.status, **values})
+    if changed.rowcount != 1:
         raise ConflictError(id=f"báo cáo {current.id}")
+    for name, value in values.items():  # what the ORM's "evaluate" synchronisation did
+        set_committed_value(current, name, value)
     recorded = (
         _record_figures(uow, current)
         if status == "approved" and current.consolidated_from is None
@@ -223,6 +229,20 @@ def resolve_indicator(
     if figure.indicator_id is not None:
         return by_id.get(figure.indicator_id)
     return by_code.get(figure.code.strip()) if figure.code else None
+
+
+def _previous_and_plan(session: Session, instance: Instance) -> tuple[Report | None, int | None]:
+    """``latest`` and ``plan_id_of`` in one query, for a report that follows a step: the plan's row
+    outer-joined to the instance's versions (no plan row: the plan is gone, or never was)."""
+    plan_id = plan_key_id(instance.plan_key)
+    found = None
+    if plan_id is not None:
+        query = (select(Plan.id, Report).select_from(Plan).outerjoin(Report, Report.instance_id == instance.id)
+                 .where(Plan.id == plan_id).order_by(Report.version.desc()).limit(1).options(_WITH_FILES))  # fmt: skip
+        found = session.execute(query).unique().first()
+    if found is None:
+        return latest(session, instance.id), None
+    return found[1], plan_id
 
 
 def plan_id_of(session: Session, instance: Instance) -> int | None:
