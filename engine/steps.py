@@ -40,7 +40,7 @@ from engine.sandbox import find_script_error
 from engine.state import SERIALIZER_VERSION
 from engine.task_rows import is_timer
 from engine.timers_spiff import timer_due
-from engine.uow import EVENT_COLUMNS, TASK_COLUMNS, UnitOfWork, task_values
+from engine.uow import EVENT_COLUMNS, TASK_COLUMNS, TIMER_COLUMNS, UnitOfWork, task_values
 
 # Tasks one run may complete between two wait states. A process that needs more is looping
 # without reaching a wait state (or should loop inside one script): the run fails with an
@@ -304,9 +304,16 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     params.update(w_id=instance.id, w_version=loaded, v_version=loaded + 1)
     closed: list[dict[str, Any]] = []
     opened: list[HumanTask] = []
+    closed_timers: list[dict[str, Any]] = []
+    new_timers: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     if uow.session.get_bind().dialect.name == "postgresql":
         closed, opened = uow.take_task_rows()
+        closed_timers, new_timers = uow.take_timer_rows()
+        for i, row in enumerate(closed_timers):
+            params.update({f"ct{i}_{name}": value for name, value in row.items()})
+        for i, row in enumerate(new_timers):
+            params.update({f"nt{i}_{name}": value for name, value in row.items()})
         if not uow.session.in_nested_transaction():
             events = uow.take_events()
         if events:
@@ -317,7 +324,7 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
             params.update({f"n{i}_{name}": value for name, value in task_values(task).items()})
     else:
         uow.write_task_rows()
-    shape = (tuple(sorted(values)), len(closed), len(opened), bool(events))
+    shape = (tuple(sorted(values)), len(closed), len(opened), len(closed_timers), len(new_timers), bool(events))
     statement = _INSTANCE_UPDATES.get(shape)
     if statement is None:
         statement = _INSTANCE_UPDATES[shape] = _instance_update(*shape)
@@ -328,7 +335,8 @@ def write_instance(uow: UnitOfWork, instance: Instance, **values: Any) -> None:
     set_committed_value(instance, "version", loaded + 1)
 
 
-def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int, with_events: bool) -> Any:
+def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int, n_closed_timers: int, n_new_timers: int,
+                     with_events: bool) -> Any:  # fmt: skip
     statement = (
         update(_INSTANCE)
         .where(_INSTANCE.c.id == bindparam("w_id"), _INSTANCE.c.version == bindparam("w_version"))
@@ -346,6 +354,18 @@ def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int, wit
     ctes += [
         insert(task).values({name: bindparam(f"n{i}_{name}") for name in TASK_COLUMNS}).cte(f"opened_{i}")
         for i in range(n_opened)
+    ]  # fmt: skip
+    # The timer rows too; a cycle timer's closed row was written before (``sync_timers``), so no
+    # new waiting row meets, in this statement, the waiting row it replaces.
+    timer = Timer.__table__
+    ctes += [
+        update(timer).where(timer.c.id == bindparam(f"ct{i}_t_id"))
+        .values(status=bindparam(f"ct{i}_t_status"), fired_at=bindparam(f"ct{i}_t_fired_at")).cte(f"closed_timer_{i}")
+        for i in range(n_closed_timers)
+    ]  # fmt: skip
+    ctes += [
+        insert(timer).values({name: bindparam(f"nt{i}_{name}") for name in TIMER_COLUMNS}).cte(f"new_timer_{i}")
+        for i in range(n_new_timers)
     ]  # fmt: skip
     if with_events:
         ctes.append(_events_insert())
@@ -450,7 +470,7 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, 
             spiff_task is not None
             and spiff_task.state in (TaskState.READY, TaskState.STARTED, TaskState.COMPLETED)
         ):
-            row.status, row.fired_at = "fired", uow.now
+            uow.close_timer(row, "fired")
             fired.append(row.element_id)
             uow.audit(
                 "timer_fired",
@@ -459,16 +479,17 @@ def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, 
                 data={"timer": str(row.id), "due_at": row.due_at.isoformat()},
             )
         else:
-            row.status = "cancelled"
+            uow.close_timer(row, "cancelled")
     uow.timers_fired += len(fired)
     if any(row.spiff_task_id in waiting and row.spiff_task_id not in still_waiting for row in rows):
         # Free the partial unique index before a cycle timer's next row goes in. Only then: a
-        # flush per step would keep a batch of steps (engine.timer_batch) from one executemany.
-        session.flush()
+        # statement per step would keep a batch of steps (engine.timer_batch) from one executemany.
+        uow.write_closed_timers()
     for spiff_id, (task, due) in waiting.items():
         if spiff_id not in still_waiting:
-            session.add(Timer(
-                id=new_id(uow.now), instance_id=instance.id, spiff_task_id=spiff_id,
-                element_id=task.task_spec.bpmn_id, due_at=due, status="waiting", created_at=uow.now,
-            ))  # fmt: skip
+            uow.new_timers.append({
+                "id": new_id(uow.now), "instance_id": instance.id, "spiff_task_id": spiff_id,
+                "element_id": task.task_spec.bpmn_id, "due_at": due, "status": "waiting",
+                "created_at": uow.now, "fired_at": None,
+            })  # fmt: skip
     return fired

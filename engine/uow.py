@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError, DatabaseBusy, EngineError, StepFailed
-from engine.models import AuditEvent, HumanTask
+from engine.models import AuditEvent, HumanTask, Timer
 
 if TYPE_CHECKING:
     from engine.process_engine import ProcessEngine
@@ -34,6 +34,13 @@ _CLOSE_TASKS = (
 )  # fmt: skip
 _INSERT_TASKS = insert(_TASK)
 TASK_COLUMNS = tuple(_TASK.columns.keys())
+_TIMER = Timer.__table__
+_CLOSE_TIMERS = (
+    update(_TIMER).where(_TIMER.c.id == bindparam("t_id"))
+    .values(status=bindparam("t_status"), fired_at=bindparam("t_fired_at"))
+)  # fmt: skip
+_INSERT_TIMERS = insert(_TIMER)
+TIMER_COLUMNS = tuple(_TIMER.columns.keys())
 EVENT_COLUMNS = ("occurred_at", "event", "actor", "on_behalf_of", "instance_id", "task_id", "subject", "data")
 
 
@@ -70,6 +77,11 @@ class UnitOfWork:
         # Task rows this step opened, not in the session: INSERTed by ``write_task_rows`` after
         # the ``task_created`` hooks (whose changes they keep) or with the instance's UPDATE.
         self.new_tasks: list[HumanTask] = []
+        # Timer rows this step closed (fired, cancelled) and opened, the same way: UPDATE and
+        # INSERT parameters, written with the task rows.
+        self.closed_timers: list[dict[str, Any]] = []
+        self._closed_timer_rows: list[Timer] = []
+        self.new_timers: list[dict[str, Any]] = []
         # Set by a batch of steps (``engine.timer_batch``): each step's save leaves its instance to
         # the ORM and its task rows queued, and the batch writes them once, a statement per table.
         self.batch_writes = False
@@ -103,12 +115,28 @@ class UnitOfWork:
         self.closed_tasks.append({"row_id": row.id, "new_status": status, "at": self.now, "by": by})
         self._closed_rows.append(row)
 
+    def close_timer(self, row: Timer, status: str) -> None:
+        """Mark the loaded timer ``row`` fired or cancelled, as ``close_task`` does a task row."""
+        set_committed_value(row, "status", status)
+        if status == "fired":
+            set_committed_value(row, "fired_at", self.now)
+        self.closed_timers.append({"t_id": row.id, "t_status": status, "t_fired_at": row.fired_at})
+        self._closed_timer_rows.append(row)
+
+    def write_closed_timers(self) -> None:
+        """UPDATE the timer rows closed so far, now: a cycle timer's next row for the same task
+        may go in only once the partial unique index of waiting rows is free."""
+        closed, self.closed_timers, self._closed_timer_rows = self.closed_timers, [], []
+        if closed:
+            self.session.connection().execute(_CLOSE_TIMERS, closed)
+
     def drop_task_rows(self) -> None:
-        """Forget the task rows of a step that failed before writing them; the rows it closed
-        show their loaded values again (read back from the database when next used)."""
-        for closed in self._closed_rows:
+        """Forget the task and timer rows of a step that failed before writing them; the rows it
+        closed show their loaded values again (read back from the database when next used)."""
+        for closed in (*self._closed_rows, *self._closed_timer_rows):
             self.session.expire(closed)
         self.take_task_rows()
+        self.take_timer_rows()
 
     def take_task_rows(self) -> tuple[list[dict[str, Any]], list[HumanTask]]:
         """The task rows closed (``close_task``: UPDATE parameters) and opened (``new_tasks``)
@@ -117,15 +145,27 @@ class UnitOfWork:
         self.closed_tasks, self._closed_rows, self.new_tasks = [], [], []
         return closed, opened
 
+    def take_timer_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The timer rows closed (``close_timer``) and opened (``new_timers``) and not written yet."""
+        closed, opened = self.closed_timers, self.new_timers
+        self.closed_timers, self._closed_timer_rows, self.new_timers = [], [], []
+        return closed, opened
+
     def write_task_rows(self) -> None:
-        """UPDATE the task rows closed, then INSERT the rows opened, each with one Core
-        statement built once (``steps.write_instance`` folds both into its own statement on
-        PostgreSQL)."""
+        """UPDATE the task rows closed, INSERT the rows opened, then the same for timer rows,
+        each with one Core statement built once (``steps.write_instance`` folds them into its own
+        statement on PostgreSQL)."""
         closed, opened = self.take_task_rows()
+        connection = self.session.connection()
         if closed:
-            self.session.connection().execute(_CLOSE_TASKS, closed)
+            connection.execute(_CLOSE_TASKS, closed)
         if opened:
-            self.session.connection().execute(_INSERT_TASKS, [task_values(row) for row in opened])
+            connection.execute(_INSERT_TASKS, [task_values(row) for row in opened])
+        closed_timers, new_timers = self.take_timer_rows()
+        if closed_timers:  # before the new rows: a waiting row's index entry is freed first
+            connection.execute(_CLOSE_TIMERS, closed_timers)
+        if new_timers:
+            connection.execute(_INSERT_TIMERS, new_timers)
 
     def __enter__(self) -> UnitOfWork:
         return self

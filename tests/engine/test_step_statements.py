@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import event, select
 
-from engine import AuditEvent, HumanTask, StartInstance, complete_task, deploy, start_instance
+from engine import (
+    AuditEvent,
+    HumanTask,
+    StartInstance,
+    Timer,
+    complete_task,
+    deploy,
+    start_instance,
+)
 from tests.engine.bpmn_samples import giao_nhiem_vu, user_task_chain
 from tests.query_plans import full_scans, statements_of
 
@@ -85,6 +93,30 @@ def test_a_step_of_an_instance_with_a_deadline_reads_its_timer_rows_once(pe, clo
     assert sum(s.startswith("SELECT") for s in sent) == 2, sent
 
 
+def test_a_step_that_opens_and_cancels_deadlines_writes_their_rows_with_the_step(pe, clock):
+    """The timer rows a step closes and opens are Core statements written with its task rows: on
+    PostgreSQL CTEs of the instance's UPDATE (no statement of their own), on SQLite one UPDATE
+    and one INSERT; the rows are right afterwards."""
+    with pe.unit_of_work("tester") as uow:
+        deploy(uow, giao_nhiem_vu())
+    with pe.unit_of_work("tester") as uow:
+        instance_id = start_instance(uow, StartInstance("giao_nhiem_vu", {}, unit_code="U1")).id
+    [receive] = _read(pe, HumanTask, HumanTask.instance_id == instance_id)
+    before = {t.id: t.status for t in _read(pe, Timer, Timer.instance_id == instance_id)}
+
+    def complete() -> None:
+        with pe.unit_of_work("officer") as uow:
+            complete_task(uow, receive.id)  # the draft step opens, with its deadline
+
+    sent = _statements(pe, complete)
+    after = _read(pe, Timer, Timer.instance_id == instance_id)
+    assert [t.status for t in after if t.id not in before] == ["waiting"]
+    cancelled = [t for t in after if before.get(t.id) == "waiting" and t.status == "cancelled"]
+    assert all(t.status == "cancelled" for t in after if before.get(t.id) == "waiting")
+    on_timers = [s for s in sent if s.startswith(("INSERT INTO timer", "UPDATE timer"))]
+    assert len(on_timers) == (0 if pe.db.dialect.name == "postgresql" else 1 + bool(cancelled)), sent
+
+
 def test_a_step_with_a_deadline_finds_every_row_it_reads_by_an_index(pe, clock):
     """No statement of a step scans a whole table: the cost of a step must not grow with the
     province (a step of an instance waiting on its deadline scanned every timer row once). On
@@ -117,4 +149,4 @@ def _draft_step_with_a_deadline(pe):
 
 def _read(pe, model, *where):
     with pe.read() as s:
-        return s.scalars(select(model).where(*where).order_by(model.id if model is AuditEvent else model.created_at)).all()
+        return s.scalars(select(model).where(*where).order_by(model.id if model is AuditEvent else model.created_at, model.id)).all()
