@@ -62,7 +62,10 @@ _ADD_TO_COUNTERS = (
     update(_TABLE).where(_TABLE.c.instance_id == bindparam("w_id"))
     .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in _ADDED})
 )  # fmt: skip
+_COUNT_AS_LEAD = update(_TABLE).where(_TABLE.c.instance_id.in_(bindparam("w_ids", expanding=True))).values(role="lead")
 _STEP_UPDATES: dict[tuple[str, ...], Update] = {}  # changed columns → ``_row_and_parent_update``
+_PER_PARENT = ("parent_id", "plan_id", "task_key", "period", "due_at", "role")  # ``_insert_started``
+_PER_CHILD = ("instance_id", "unit_id", "unit_code")
 Row = Tracking | SimpleNamespace  # a loaded object, or a step's plain copy of the row's values
 
 
@@ -91,35 +94,52 @@ def role_of(process_key: str, parent_id: Any) -> str:
 def count_as_lead(uow: UnitOfWork, instance_ids: list[Any]) -> None:
     """A school the plan names as lead gets its work through its commune, yet the obligation is
     the lead's: official figures count it as such (issue 11: the school keeps its role)."""
-    if instance_ids:
-        uow.session.execute(update(Tracking).where(Tracking.instance_id.in_(instance_ids)).values(role="lead"))
+    if not instance_ids:
+        return
+    session = uow.session
+    # Core, built once (a hand-on with lead schools runs it): the ORM's bulk UPDATE would walk
+    # the whole identity map to synchronise it; only these rows' objects can be held.
+    session.connection().execute(_COUNT_AS_LEAD, {"w_ids": instance_ids})
+    for instance_id in instance_ids:
+        held = session.identity_map.get(identity_key(Tracking, instance_id))
+        if held is not None and "role" in held.__dict__:
+            set_committed_value(held, "role", "lead")
 
 
 def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
     """One tracking row per dispatched instance (plan work), one INSERT for the whole batch."""
-    picked = [(i, c, plan_id_of(c.plan_key)) for i, c in zip(started.instance_ids, started.children, strict=True)]
-    picked = [(i, c, plan) for i, c, plan in picked if plan is not None]
+    plans = {key: plan_id_of(key) for key in {c.plan_key for c in started.children}}  # a call has one or a few
+    picked = [(i, c, plans[c.plan_key]) for i, c in zip(started.instance_ids, started.children, strict=True) if plans[c.plan_key] is not None]
     if not picked:
         return
     unit_ids = _unit_ids(uow, sorted({c.unit_code for _, c, _ in picked}))
     phase = _phase_after("new", [element for element, _ in started.open_tasks], started.completed, extended=False)
     now = uow.now
-    accepted = now if phase != "new" else None
-    completed = now if phase == "approved" else None
-    insert_rows(
-        uow.session, Tracking.__table__,
-        shared={"process_key": started.process_key, "phase": phase, "original_due_at": None, "accepted_at": accepted,
-                "submitted_at": None, "completed_at": completed, "signed_at": None, "late": False, "returns": 0,
-                "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0},
-        columns=("instance_id", "parent_id", "plan_id", "task_key", "period", "unit_id", "unit_code", "due_at", "role"),
-        values=[(i, c.parent_id, plan, c.task_key, c.period, unit_ids.get(c.unit_code), c.unit_code, c.due_at,
-                 role_of(started.process_key, c.parent_id)) for i, c, plan in picked],
-    )  # fmt: skip
+    shared = {"process_key": started.process_key, "phase": phase, "original_due_at": None,
+              "accepted_at": now if phase != "new" else None, "submitted_at": None,
+              "completed_at": now if phase == "approved" else None, "signed_at": None, "late": False, "returns": 0,
+              "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0}  # fmt: skip
+    _insert_started(uow, started.process_key, picked, unit_ids, shared)
     per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
     delta = contribution(phase, False)
     for parent_id, count in per_parent.items():
         added = {"n_children": count} | {name: d * count for name, d in zip(COUNTERS, delta, strict=True) if d}
         _add_to_counters(uow, parent_id, added)
+
+
+def _insert_started(uow: UnitOfWork, process_key: str, picked: list[tuple[Any, Any, int]], unit_ids: dict[str, int], shared: dict[str, Any]) -> None:
+    """The rows of ``on_instances_started``. A commune's hand-on starts its schools under one
+    parent, one plan task and one deadline: those values are then shared (converted for the
+    database once, not once per row); otherwise every row carries its own."""
+    rows = [(i, c.parent_id, plan, c.task_key, c.period, c.due_at, role_of(process_key, c.parent_id)) for i, c, plan in picked]
+    first = rows[0][1:]
+    if all(row[1:] == first for row in rows):
+        shared = dict(zip(_PER_PARENT, first, strict=True)) | shared
+        values = [(row[0], unit_ids.get(c.unit_code), c.unit_code) for row, (_, c, _) in zip(rows, picked, strict=True)]
+        insert_rows(uow.session, _TABLE, shared=shared, columns=_PER_CHILD, values=values)
+        return
+    values = [(*row, unit_ids.get(c.unit_code), c.unit_code) for row, (_, c, _) in zip(rows, picked, strict=True)]
+    insert_rows(uow.session, _TABLE, shared=shared, columns=("instance_id", *_PER_PARENT, *_PER_CHILD[1:]), values=values)
 
 
 def _add_to_counters(uow: UnitOfWork, instance_id: Any, added: dict[str, int]) -> None:
