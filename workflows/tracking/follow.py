@@ -78,7 +78,7 @@ _ADD_TO_COUNTERS = (
 )  # fmt: skip
 _COUNT_AS_LEAD = update(_TABLE).where(_TABLE.c.instance_id.in_(bindparam("w_ids", expanding=True))).values(role="lead")
 _STEP_UPDATES: dict[tuple[str, ...], Update] = {}  # changed columns → ``_row_and_parent_update``
-_PER_PARENT = ("parent_id", "plan_id", "task_key", "period", "due_at", "role")  # ``_insert_started``
+_PER_PARENT = ("parent_id", "plan_id", "task_key", "period", "due_at", "role")  # one hand-on: the same for all its rows
 _PER_CHILD = ("instance_id", "unit_id", "unit_code")
 _SHARED = (*_PER_PARENT, "process_key", "phase", "original_due_at", "accepted_at", "submitted_at", "completed_at", "signed_at",
            "late", "returns", "extensions", "n_children", *COUNTERS)  # fmt: skip
