@@ -35,7 +35,21 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Update, bindparam, case, inspect, select, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    String,
+    Update,
+    Uuid,
+    bindparam,
+    case,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -62,8 +76,29 @@ _ADD_TO_COUNTERS = (
     update(_TABLE).where(_TABLE.c.instance_id == bindparam("w_id"))
     .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in _ADDED})
 )  # fmt: skip
+_COUNT_AS_LEAD = update(_TABLE).where(_TABLE.c.instance_id.in_(bindparam("w_ids", expanding=True))).values(role="lead")
 _STEP_UPDATES: dict[tuple[str, ...], Update] = {}  # changed columns → ``_row_and_parent_update``
+_PER_PARENT = ("parent_id", "plan_id", "task_key", "period", "due_at", "role")  # one hand-on: the same for all its rows
+_PER_CHILD = ("instance_id", "unit_id", "unit_code")
+_SHARED = (*_PER_PARENT, "process_key", "phase", "original_due_at", "accepted_at", "submitted_at", "completed_at", "signed_at",
+           "late", "returns", "extensions", "n_children", *COUNTERS)  # fmt: skip
 Row = Tracking | SimpleNamespace  # a loaded object, or a step's plain copy of the row's values
+
+
+def _hand_on_pg() -> Insert:
+    """``WITH counted AS (UPDATE tracking SET n_x = n_x + d … WHERE instance_id = parent)
+    INSERT INTO tracking (…) SELECT child.*, <shared values> FROM unnest(ids, units, codes) AS
+    child(…)``: a hand-on's rows and its parent's counters, one statement (PostgreSQL runs a
+    data-modifying CTE with its statement, in the same snapshot; the rows differ)."""
+    column = _TABLE.c
+    child = func.unnest(bindparam("c_ids", type_=ARRAY(Uuid())), bindparam("c_units", type_=ARRAY(BigInteger())),
+                        bindparam("c_codes", type_=ARRAY(String()))).table_valued(*_PER_CHILD).render_derived(name="child")  # fmt: skip
+    shared = [bindparam(f"s_{name}", type_=column[name].type) for name in _SHARED]
+    rows = select(*(child.c[name] for name in _PER_CHILD), *shared)
+    return insert(_TABLE).from_select([*_PER_CHILD, *_SHARED], rows).add_cte(_ADD_TO_COUNTERS.cte("counted"))
+
+
+_HAND_ON_PG = _hand_on_pg()
 
 
 def install(pe: Any) -> None:
@@ -91,35 +126,71 @@ def role_of(process_key: str, parent_id: Any) -> str:
 def count_as_lead(uow: UnitOfWork, instance_ids: list[Any]) -> None:
     """A school the plan names as lead gets its work through its commune, yet the obligation is
     the lead's: official figures count it as such (issue 11: the school keeps its role)."""
-    if instance_ids:
-        uow.session.execute(update(Tracking).where(Tracking.instance_id.in_(instance_ids)).values(role="lead"))
+    if not instance_ids:
+        return
+    session = uow.session
+    # Core, built once (a hand-on with lead schools runs it): the ORM's bulk UPDATE would walk
+    # the whole identity map to synchronise it; only these rows' objects can be held.
+    session.connection().execute(_COUNT_AS_LEAD, {"w_ids": instance_ids})
+    for instance_id in instance_ids:
+        held = session.identity_map.get(identity_key(Tracking, instance_id))
+        if held is not None and "role" in held.__dict__:
+            set_committed_value(held, "role", "lead")
 
 
 def on_instances_started(uow: UnitOfWork, started: InstancesStarted) -> None:
-    """One tracking row per dispatched instance (plan work), one INSERT for the whole batch."""
-    picked = [(i, c, plan_id_of(c.plan_key)) for i, c in zip(started.instance_ids, started.children, strict=True)]
-    picked = [(i, c, plan) for i, c, plan in picked if plan is not None]
+    """One tracking row per dispatched instance (plan work), one INSERT for the whole batch, and
+    the new children counted into their parents."""
+    plans = {key: plan_id_of(key) for key in {c.plan_key for c in started.children}}  # a call has one or a few
+    picked = [(i, c, plans[c.plan_key]) for i, c in zip(started.instance_ids, started.children, strict=True) if plans[c.plan_key] is not None]
     if not picked:
         return
     unit_ids = _unit_ids(uow, sorted({c.unit_code for _, c, _ in picked}))
     phase = _phase_after("new", [element for element, _ in started.open_tasks], started.completed, extended=False)
-    now = uow.now
-    accepted = now if phase != "new" else None
-    completed = now if phase == "approved" else None
-    insert_rows(
-        uow.session, Tracking.__table__,
-        shared={"process_key": started.process_key, "phase": phase, "original_due_at": None, "accepted_at": accepted,
-                "submitted_at": None, "completed_at": completed, "signed_at": None, "late": False, "returns": 0,
-                "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0},
-        columns=("instance_id", "parent_id", "plan_id", "task_key", "period", "unit_id", "unit_code", "due_at", "role"),
-        values=[(i, c.parent_id, plan, c.task_key, c.period, unit_ids.get(c.unit_code), c.unit_code, c.due_at,
-                 role_of(started.process_key, c.parent_id)) for i, c, plan in picked],
-    )  # fmt: skip
-    per_parent = Counter(c.parent_id for _, c, _ in picked if c.parent_id is not None)
-    delta = contribution(phase, False)
-    for parent_id, count in per_parent.items():
-        added = {"n_children": count} | {name: d * count for name, d in zip(COUNTERS, delta, strict=True) if d}
+    shared = _new_row_values(started.process_key, phase, uow.now)
+    own = [(c.parent_id, plan, c.task_key, c.period, c.due_at, role_of(started.process_key, c.parent_id)) for _, c, plan in picked]
+    per_child = [(i, unit_ids.get(c.unit_code), c.unit_code) for i, c, _ in picked]
+    if all(facts == own[0] for facts in own):
+        _add_hand_on(uow, dict(zip(_PER_PARENT, own[0], strict=True)) | shared, per_child, phase)
+        return
+    # A dispatch: every row carries its own values.
+    values = [(child[0], *facts, *child[1:]) for child, facts in zip(per_child, own, strict=True)]
+    insert_rows(uow.session, _TABLE, shared=shared, columns=("instance_id", *_PER_PARENT, *_PER_CHILD[1:]), values=values)
+    for parent_id, count in Counter(parent for parent, *_ in own if parent is not None).items():
+        _add_to_counters(uow, parent_id, _counted(phase, count))
+
+
+def _new_row_values(process_key: str, phase: str, now: datetime) -> dict[str, Any]:
+    """The values every new row of one start call has."""
+    return {"process_key": process_key, "phase": phase, "original_due_at": None,
+            "accepted_at": now if phase != "new" else None, "submitted_at": None,
+            "completed_at": now if phase == "approved" else None, "signed_at": None, "late": False, "returns": 0,
+            "extensions": 0, "n_children": 0, "n_accepted": 0, "n_submitted": 0, "n_approved": 0, "n_late": 0}  # fmt: skip
+
+
+def _add_hand_on(uow: UnitOfWork, shared: dict[str, Any], per_child: list[tuple[Any, Any, Any]], phase: str) -> None:
+    """A commune's hand-on: its schools' rows share one parent, plan task and deadline (converted
+    for the database once, not once per row); on PostgreSQL the parent's counters go in the same
+    statement."""
+    parent_id, added = shared["parent_id"], _counted(phase, len(per_child))
+    if parent_id is None:
+        insert_rows(uow.session, _TABLE, shared=shared, columns=_PER_CHILD, values=per_child)
+        return
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql":
+        insert_rows(uow.session, _TABLE, shared=shared, columns=_PER_CHILD, values=per_child)
         _add_to_counters(uow, parent_id, added)
+        return
+    held = _held(uow.session, parent_id)
+    ids, units, codes = (list(column) for column in zip(*per_child, strict=True))
+    connection.execute(_HAND_ON_PG, {"c_ids": ids, "c_units": units, "c_codes": codes, "w_id": parent_id,
+                                     **_deltas(_ADDED, added), **{f"s_{name}": value for name, value in shared.items()}})  # fmt: skip
+    _count_on_held(held, added)
+
+
+def _counted(phase: str, count: int) -> dict[str, int]:
+    """What ``count`` new children in ``phase`` add to their parent's counters."""
+    return {"n_children": count} | {name: d * count for name, d in zip(COUNTERS, contribution(phase, False), strict=True) if d}
 
 
 def _add_to_counters(uow: UnitOfWork, instance_id: Any, added: dict[str, int]) -> None:
