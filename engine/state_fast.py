@@ -30,11 +30,23 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _DEEPEST = MAX_DEPTH + 2
 
 
-def writes_as_is(value: Any, depth: int = 0) -> bool:
+def writes_as_is(value: Any) -> bool:
     """True if the registry's ``convert`` would return ``value`` unchanged in meaning: JSON
     scalars, and lists and dicts of them (exact types: a subclass may be registered)."""
+    return _plain(value, 0, reading=False)
+
+
+def reads_as_is(value: Any) -> bool:
+    """True if the registry's ``restore`` would rebuild ``value`` unchanged: JSON with no dict
+    carrying a ``typename`` (the registry's mark of an object it wrote)."""
+    return _plain(value, 0, reading=True)
+
+
+def _plain(value: Any, depth: int, *, reading: bool) -> bool:
     kind = type(value)
     if kind is dict:
+        if reading and "typename" in value:
+            return False
         items: Any = value.values()
     elif kind is list:
         items = value
@@ -44,27 +56,7 @@ def writes_as_is(value: Any, depth: int = 0) -> bool:
         return False
     # A loop, not all(generator): most values are small, and this runs for each of them.
     for item in items:  # noqa: SIM110
-        if type(item) not in _SCALARS and not writes_as_is(item, depth + 1):
-            return False
-    return True
-
-
-def reads_as_is(value: Any, depth: int = 0) -> bool:
-    """True if the registry's ``restore`` would rebuild ``value`` unchanged: JSON with no dict
-    carrying a ``typename`` (the registry's mark of an object it wrote)."""
-    kind = type(value)
-    if kind is dict:
-        if "typename" in value:
-            return False
-        items: Any = value.values()
-    elif kind is list:
-        items = value
-    else:
-        return kind in _SCALARS
-    if depth > _DEEPEST:
-        return False
-    for item in items:  # noqa: SIM110 — as in writes_as_is
-        if type(item) not in _SCALARS and not reads_as_is(item, depth + 1):
+        if type(item) not in _SCALARS and not _plain(item, depth + 1, reading=reading):
             return False
     return True
 

@@ -342,34 +342,34 @@ def _instance_update(columns: tuple[str, ...], n_closed: int, n_opened: int, n_c
         .where(_INSTANCE.c.id == bindparam("w_id"), _INSTANCE.c.version == bindparam("w_version"))
         .values({name: bindparam(f"v_{name}") for name in (*columns, "version")})
     )  # fmt: skip
-    task = HumanTask.__table__
-    ctes = [
-        update(task).where(task.c.id == bindparam(f"c{i}_row_id"))
-        .values(status=bindparam(f"c{i}_new_status"), completed_at=bindparam(f"c{i}_at"), completed_by=bindparam(f"c{i}_by"))
-        .cte(f"closed_{i}")
-        for i in range(n_closed)
-    ]  # fmt: skip
     # One single-row INSERT per row: a multi-row VALUES is not cached by SQLAlchemy (it was
-    # compiled again at every completion).
-    ctes += [
-        insert(task).values({name: bindparam(f"n{i}_{name}") for name in TASK_COLUMNS}).cte(f"opened_{i}")
-        for i in range(n_opened)
-    ]  # fmt: skip
-    # The timer rows too; a cycle timer's closed row was written before (``sync_timers``), so no
-    # new waiting row meets, in this statement, the waiting row it replaces.
-    timer = Timer.__table__
-    ctes += [
-        update(timer).where(timer.c.id == bindparam(f"ct{i}_t_id"))
-        .values(status=bindparam(f"ct{i}_t_status"), fired_at=bindparam(f"ct{i}_t_fired_at")).cte(f"closed_timer_{i}")
-        for i in range(n_closed_timers)
-    ]  # fmt: skip
-    ctes += [
-        insert(timer).values({name: bindparam(f"nt{i}_{name}") for name in TIMER_COLUMNS}).cte(f"new_timer_{i}")
-        for i in range(n_new_timers)
+    # compiled again at every completion). The timer rows after the task rows; a cycle timer's
+    # closed row was written before (``sync_timers``), so no new waiting row meets, in this
+    # statement, the waiting row it replaces.
+    ctes = [
+        *_row_ctes(HumanTask.__table__, ("c", "row_id", {"status": "new_status", "completed_at": "at", "completed_by": "by"}),
+                   n_closed, ("n", TASK_COLUMNS), n_opened),
+        *_row_ctes(Timer.__table__, ("ct", "t_id", {"status": "t_status", "fired_at": "t_fired_at"}),
+                   n_closed_timers, ("nt", TIMER_COLUMNS), n_new_timers),
     ]  # fmt: skip
     if with_events:
         ctes.append(_events_insert())
     return statement.add_cte(*ctes) if ctes else statement
+
+
+def _row_ctes(table: Any, closing: tuple[str, str, dict[str, str]], n_closed: int, opening: tuple[str, tuple[str, ...]], n_opened: int) -> list[Any]:
+    """Data-modifying CTEs that close ``n_closed`` rows of ``table`` (``closing``: the parameters'
+    prefix, the id's parameter, each column set and its parameter) and insert ``n_opened``
+    (``opening``: the prefix and the columns): the parameters of row ``i`` are ``<prefix><i>_<name>``."""
+    prefix, key, sets = closing
+    closed = [
+        update(table).where(table.c.id == bindparam(f"{prefix}{i}_{key}"))
+        .values({column: bindparam(f"{prefix}{i}_{name}") for column, name in sets.items()}).cte(f"{prefix}{i}")
+        for i in range(n_closed)
+    ]  # fmt: skip
+    prefix, columns = opening
+    opened = [insert(table).values({name: bindparam(f"{prefix}{i}_{name}") for name in columns}).cte(f"{prefix}{i}") for i in range(n_opened)]
+    return closed + opened
 
 
 def _events_insert() -> Any:
