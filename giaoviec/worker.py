@@ -27,6 +27,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 TIMER_BATCH = 100  # instances per transaction: short locks, steady progress
 MAX_TIMER_BATCHES = 200  # one sweep never runs forever; the next one continues
+SIGNAL_CHECK_SECONDS = 0.1  # how soon the main thread sees SIGTERM/SIGINT (the handler only notes it)
 
 
 @dataclass
@@ -198,19 +200,29 @@ class Worker:
             log.warning("heartbeat not recorded: %s", exc)
 
     def run_forever(self, poll_seconds: float = 2.0) -> None:
-        """Sweep every ``poll_seconds`` until SIGTERM/SIGINT; the sweep in progress finishes first."""
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        """Sweep every ``poll_seconds`` until SIGTERM/SIGINT; the sweep in progress finishes first.
 
-        scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        The signal handler only notes the signal; the main thread, which does nothing else, sees
+        it and stops the scheduler. Stopping inside the handler (as before) ran in the middle of
+        whatever the main thread was doing: if that was logging, the handler held the log's lock
+        while it waited for the sweep, and the sweep's next log line waited for the lock for ever
+        (a worker that never exited after SIGTERM, seen under load in the four-worker test)."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         scheduler.add_job(self._safe_sweep, "interval", seconds=poll_seconds, next_run_time=self.pe.clock.now())
+        received: list[int] = []
 
-        def stop(signum: int, frame: Any) -> None:
-            log.info("signal %s: stopping after the current sweep", signum)
-            scheduler.shutdown(wait=True)  # the sweep in progress ends before "stopped" is written
+        def note(signum: int, frame: Any) -> None:
+            received.append(signum)  # no lock, no I/O: see above
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, note)
+        signal.signal(signal.SIGINT, note)
         scheduler.start()
+        while not received:
+            time.sleep(SIGNAL_CHECK_SECONDS)
+        log.info("signal %s: stopping after the current sweep", received[0])
+        scheduler.shutdown(wait=True)  # the sweep in progress ends before "stopped" is written
         self.heartbeat(self.pe.clock.now(), "stopped")
 
     def _safe_sweep(self) -> None:
