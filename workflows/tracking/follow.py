@@ -173,13 +173,11 @@ def _add_hand_on(uow: UnitOfWork, shared: dict[str, Any], per_child: list[tuple[
     for the database once, not once per row); on PostgreSQL the parent's counters go in the same
     statement."""
     parent_id, added = shared["parent_id"], _counted(phase, len(per_child))
-    if parent_id is None:
-        insert_rows(uow.session, _TABLE, shared=shared, columns=_PER_CHILD, values=per_child)
-        return
     connection = uow.session.connection()
-    if connection.dialect.name != "postgresql":
+    if parent_id is None or connection.dialect.name != "postgresql":
         insert_rows(uow.session, _TABLE, shared=shared, columns=_PER_CHILD, values=per_child)
-        _add_to_counters(uow, parent_id, added)
+        if parent_id is not None:
+            _add_to_counters(uow, parent_id, added)
         return
     held = _held(uow.session, parent_id)
     ids, units, codes = (list(column) for column in zip(*per_child, strict=True))
