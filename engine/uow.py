@@ -161,9 +161,8 @@ class UnitOfWork:
             connection.execute(_CLOSE_TASKS, closed)
         if opened:
             connection.execute(_INSERT_TASKS, [task_values(row) for row in opened])
-        closed_timers, new_timers = self.take_timer_rows()
-        if closed_timers:  # before the new rows: a waiting row's index entry is freed first
-            connection.execute(_CLOSE_TIMERS, closed_timers)
+        self.write_closed_timers()  # before the new rows: a waiting row's index entry is freed first
+        new_timers, self.new_timers = self.new_timers, []
         if new_timers:
             connection.execute(_INSERT_TIMERS, new_timers)
 
