@@ -336,13 +336,14 @@ def _check_values(response: dict[str, Any]) -> None:
 
 
 def _trivial(op: Mode, code: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The child's answer to ``code`` when it only compares or assigns literals
+    """The child's answer to ``code`` when it only compares, joins and assigns task data's values
     (``engine.trivial_scripts``), without a round trip; None when the child must run it."""
     plan = trivial_scripts.plan_of(op, code)
     if plan is None:
         return None
-    if plan[0] == "assign":
-        return {"ok": True, "updates": trivial_scripts.assigned(plan), "deleted": []}
+    if op == "exec":
+        done, updates = trivial_scripts.execute(plan, variables)
+        return {"ok": True, "updates": updates, "deleted": []} if done else None
     done, value = trivial_scripts.evaluate(plan, variables)
     return {"ok": True, "value": value} if done else None
 

@@ -4,20 +4,28 @@ Every gateway condition of the process library compares one variable with a lite
 (``lanh_dao_duyet == "dong_y"``, ``han_xu_ly is not None``) and most scripts assign literals
 (``qua_han = True``) or empty lists and dicts (``lich_su_y_kien = []``: ``khoi_tao``, the first
 script of the library's processes, run at every start). Sending those through the sandbox's pipe
-costs a round trip to another process (and two context switches on a busy machine) on every step.
-Here such a text is read once into a plan made of variable names, literals and the operators
-``==``, ``!=``, ``is``, ``is not``, ``not``, ``and``, ``or``, ``… if … else …`` and ``+`` (of two
-strings: a timer's cycle is written ``"R1/" + han_xu_ly + "/P1D" if han_xu_ly else
-"R1/P7D"``); applying the plan never runs code: it only compares and joins values of task data,
-which are JSON (str, numbers, booleans, None). Anything else
-(another node, a variable missing or holding a list or a dict) returns ``None`` and the caller uses
-the sandbox, so errors and semantics stay the sandbox's own.
+costs a round trip to another process (~0.3 ms, and two context switches on a busy machine) on
+every step. Here such a text is read once into a plan made of variable names, literals and the
+operators ``==``, ``!=``, ``is``, ``is not``, ``not``, ``and``, ``or``, ``… if … else …``, ``+``
+(of two strings: a timer's cycle is written ``"R1/" + han_xu_ly + "/P1D" if han_xu_ly else
+"R1/P7D"``) and ``len`` of a string. A script is assignments and ``if``/``else`` blocks of them:
+``ghi_nhan_han``, run at every start that carries a deadline, is::
+
+    if len(han_xu_ly) == 10:
+        han_xu_ly = han_xu_ly + "T23:59:59+07:00"
+    han_goc = han_xu_ly
+
+Applying a plan never runs code: it only compares, measures and joins values of task data, which
+are JSON (str, numbers, booleans, None). Anything else (another node, a variable missing or
+holding a list or a dict, ``len`` of anything but a string or shadowed by a variable) returns
+``None`` and the caller uses the sandbox, so errors and semantics stay the sandbox's own.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,8 +37,10 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }  # fmt: skip
 _SINGLETONS = (None, True, False)  # ``is`` compares identity: only with these is it value-like
 
-# A plan: ("const", value) | ("name", id) | ("cmp", op, left, right) | ("not", x) | ("and"|"or", [x...])
-#         | ("if", test, then, else) | ("add", left, right)
+# An expression's plan: ("const", value) | ("name", id) | ("cmp", op, left, right) | ("not", x)
+#   | ("and"|"or", [x...]) | ("if", test, then, else) | ("add", left, right) | ("len", x)
+# A script's plan: ("exec", statements), each ("set", name, value) or ("when", test, then, else),
+#   ``then`` and ``else`` statements too; a value is an expression's plan or a ``_New``.
 Plan = tuple[Any, ...]
 
 
@@ -48,13 +58,7 @@ def plan_of(mode: Literal["eval", "exec"], code: str) -> Plan | None:
     try:
         if isinstance(tree, ast.Expression):
             return _expression(tree.body)
-        assignments = []
-        for statement in tree.body:
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name) and not statement.targets[0].id.startswith("_")):  # fmt: skip
-                return None
-            assignments.append((statement.targets[0].id, _assigned(statement.value)))
-        return ("assign", tuple(assignments)) if assignments else None
+        return ("exec", _statements(tree.body)) if tree.body else None
     except _Fallback:
         return None
 
@@ -62,22 +66,48 @@ def plan_of(mode: Literal["eval", "exec"], code: str) -> Plan | None:
 @dataclass(frozen=True)
 class _New:
     """An empty list or dict in an assignment plan: plans are cached and shared, so each run
-    gets its own (``assigned``), as the child's JSON answer would give it."""
+    gets its own (``execute``), as the child's JSON answer would give it."""
 
     factory: type[list[Any]] | type[dict[str, Any]]
 
 
-def _assigned(node: ast.AST) -> Any:
-    if isinstance(node, ast.List) and not node.elts:
-        return _New(list)
-    if isinstance(node, ast.Dict) and not node.keys:
-        return _New(dict)
-    return _constant(node)
+def _statements(body: list[ast.stmt]) -> tuple[Plan, ...]:
+    return tuple(_statement(each) for each in body)
 
 
-def assigned(plan: Plan) -> dict[str, Any]:
-    """The variables an assignment plan sets, each empty list or dict a new one."""
-    return {name: value.factory() if isinstance(value, _New) else value for name, value in plan[1]}
+def _statement(node: ast.stmt) -> Plan:
+    if isinstance(node, ast.If):
+        return ("when", _expression(node.test), _statements(node.body), _statements(node.orelse))
+    if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and not node.targets[0].id.startswith("_")):  # fmt: skip
+        value = node.value
+        if isinstance(value, ast.List) and not value.elts:
+            return ("set", node.targets[0].id, _New(list))
+        if isinstance(value, ast.Dict) and not value.keys:
+            return ("set", node.targets[0].id, _New(dict))
+        return ("set", node.targets[0].id, _expression(value))
+    raise _Fallback
+
+
+def execute(plan: Plan, variables: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """(True, the variables the script sets) when the plan could run on ``variables``; (False, {})
+    to fall back. A statement reads what the ones before it set, as Python does."""
+    updates: dict[str, Any] = {}
+    try:
+        _run(plan[1], ChainMap(updates, variables), updates)  # type: ignore[arg-type]
+    except _Fallback:
+        return False, {}
+    return True, updates
+
+
+def _run(statements: tuple[Plan, ...], scope: Mapping[str, Any], updates: dict[str, Any]) -> None:
+    for statement in statements:
+        if statement[0] == "when":
+            _run(statement[2] if _value(statement[1], scope) else statement[3], scope, updates)
+        elif isinstance(statement[2], _New):
+            updates[statement[1]] = statement[2].factory()  # its own, as the child's JSON answer
+        else:
+            updates[statement[1]] = _value(statement[2], scope)
 
 
 def _constant(node: ast.AST) -> Any:
@@ -102,6 +132,9 @@ def _expression(node: ast.AST) -> Plan:
         return ("if", _expression(node.test), _expression(node.body), _expression(node.orelse))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return ("add", _expression(node.left), _expression(node.right))
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+            and len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred)):  # fmt: skip
+        return ("len", _expression(node.args[0]))
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         left, right = _expression(node.left), _expression(node.comparators[0])
         if isinstance(node.ops[0], (ast.Is, ast.IsNot)) and not any(
@@ -117,6 +150,14 @@ def _add(left: Any, right: Any) -> Any:
     the interpreter's business) falls back, and the child answers or raises its own TypeError."""
     if type(left) is str and type(right) is str:
         return left + right
+    raise _Fallback
+
+
+def _len(value: Any, variables: Mapping[str, Any]) -> int:
+    """``len`` of a string; of anything else (a TypeError), or with ``len`` a variable of the
+    task's data (which the child's namespace would call instead), the child answers."""
+    if type(value) is str and "len" not in variables:
+        return len(value)
     raise _Fallback
 
 
@@ -147,6 +188,8 @@ def _value(plan: Plan, variables: Mapping[str, Any]) -> Any:
         return _value(plan[2] if _value(plan[1], variables) else plan[3], variables)
     if kind == "add":
         return _add(_value(plan[1], variables), _value(plan[2], variables))
+    if kind == "len":
+        return _len(_value(plan[1], variables), variables)
     result: Any = kind == "and"
     for each in plan[1]:  # Python's short circuit: the value of the deciding operand
         result = _value(each, variables)

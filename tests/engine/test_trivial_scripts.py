@@ -66,17 +66,25 @@ def test_anything_else_goes_to_the_child_with_its_own_errors(sandbox: Sandbox) -
 def test_plans_only_for_comparisons_and_literal_assignments() -> None:
     for code in ('a == "x"', "a is None", "not a", "a and b or c", "a != 2.5", "True", "a == -1"):
         assert trivial_scripts.plan_of("eval", code) is not None, code
-    for code in ("a - 1", "a < 2", "len(a)", "a[0] == 1", "a.b == 1", "a == b == c", "a in ('x',)", "f'{a}'", "-a == 1", "-True == 1"):
+    for code in ("a - 1", "a < 2", "len(a, b)", "len(*a)", "str(a)", "a[0] == 1", "a.b == 1", "a == b == c", "a in ('x',)", "f'{a}'", "-a == 1", "-True == 1"):
         assert trivial_scripts.plan_of("eval", code) is None, code
     cycle = trivial_scripts.plan_of("eval", '"R1/" + a + "/P1D" if a else "R1/P7D"')  # a deadline's cycle
     assert trivial_scripts.evaluate(cycle, {"a": "2026-06-20T17:00:00+07:00"}) == (True, "R1/2026-06-20T17:00:00+07:00/P1D")
     assert trivial_scripts.evaluate(cycle, {"a": None}) == (True, "R1/P7D")
     assert trivial_scripts.evaluate(cycle, {"a": 5}) == (False, None)  # str + int: the child's TypeError
     assert trivial_scripts.evaluate(trivial_scripts.plan_of("eval", "a + 1"), {"a": 1}) == (False, None)
-    assert trivial_scripts.plan_of("exec", "a = 1\nb = 'x'") == ("assign", (("a", 1), ("b", "x")))
-    assert trivial_scripts.plan_of("exec", "a = []\nb = {}") is not None
-    for code in ("a = b", "a += 1", "a, b = 1, 2", "a.b = 1", "del a", "a = [1]", "a = {1: 2}", "a = ()", "if a: b = 1"):
+    assert trivial_scripts.plan_of("exec", "a = 1\nb = 'x'") == ("exec", (("set", "a", ("const", 1)), ("set", "b", ("const", "x"))))
+    for code in ("a = []\nb = {}", "a = b", "if a: b = 1", "if len(a) == 10:\n    a = a + 'x'\nelse:\n    b = None\nc = a"):
+        assert trivial_scripts.plan_of("exec", code) is not None, code
+    for code in ("a += 1", "a, b = 1, 2", "a.b = 1", "del a", "a = [1]", "a = {1: 2}", "a = ()", "_a = 1", "for a in b: c = 1",
+                 "while a: a = None", "if a: pass", "a = b = 1"):
         assert trivial_scripts.plan_of("exec", code) is None, code
+    deadline = trivial_scripts.plan_of("exec", 'if len(han) == 10:\n    han = han + "T23:59:59+07:00"\ngoc = han')  # ghi_nhan_han
+    assert trivial_scripts.execute(deadline, {"han": "2026-06-20"}) == (True, {"han": "2026-06-20T23:59:59+07:00", "goc": "2026-06-20T23:59:59+07:00"})
+    assert trivial_scripts.execute(deadline, {"han": "2026-06-20T17:00:00+07:00"}) == (True, {"goc": "2026-06-20T17:00:00+07:00"})
+    assert trivial_scripts.execute(deadline, {"han": None}) == (False, {})  # len(None): the child's TypeError
+    assert trivial_scripts.execute(deadline, {"han": "2026-06-20", "len": 1}) == (False, {})  # len is the data's
+    assert trivial_scripts.execute(trivial_scripts.plan_of("exec", "if a:\n    b = 1\nc = b"), {"a": False}) == (False, {})
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "dong_y", "tra_lai"]),
@@ -87,8 +95,9 @@ atom = st.one_of(name, literal)
 comparison = st.builds(lambda left, op, right: f"{left} {op} {right}", atom, st.sampled_from(["==", "!="]), atom) | st.builds(
     lambda left, op, right: f"{left} {op} {right}", name, st.sampled_from(["is", "is not"]), st.sampled_from(["None", "True", "False"])
 )  # fmt: skip
+measured = st.builds(lambda n, op, k: f"len({n}) {op} {k}", name, st.sampled_from(["==", "!="]), st.integers(0, 7).map(str))
 expressions = st.recursive(
-    st.one_of(atom, comparison),
+    st.one_of(atom, comparison, measured),
     lambda inner: st.one_of(
         inner.map(lambda e: f"not ({e})"),
         st.tuples(inner, inner, inner).map(lambda t: f"({t[0]}) if ({t[1]}) else ({t[2]})"),
@@ -113,3 +122,37 @@ def test_the_same_answer_as_the_child(sandbox: Sandbox, code: str, variables: di
         return
     assert child == {"ok": True, "value": value}, (code, variables)
     assert type(child["value"]) is type(value)
+
+
+# A script: assignments and if/else blocks of them, to the names the data has (a, b, c) or new ones.
+target = st.sampled_from(["a", "b", "c", "d"])
+assignment = st.builds(lambda n, e: f"{n} = {e}", target, st.one_of(expressions, st.sampled_from(["[]", "{}"])))
+
+
+def _indented(lines: list[str]) -> str:
+    return "\n".join("    " + line for text in lines for line in text.split("\n"))
+
+
+statements = st.recursive(
+    assignment,
+    lambda inner: st.builds(lambda test, then, other: f"if {test}:\n{_indented(then)}" + (f"\nelse:\n{_indented(other)}" if other else ""),
+                            expressions, st.lists(inner, min_size=1, max_size=2), st.lists(inner, max_size=2)),
+    max_leaves=4,
+)  # fmt: skip
+scripts = st.lists(statements, min_size=1, max_size=3).map("\n".join)
+texts = st.sampled_from(["", "2026-06-20", "2026-06-20T17:00:00+07:00"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scripts, st.dictionaries(name, scalars | texts))
+def test_a_script_sets_what_the_child_sets(sandbox: Sandbox, code: str, variables: dict[str, Any]) -> None:
+    plan = trivial_scripts.plan_of("exec", code)
+    assert plan is not None, code
+    done, updates = trivial_scripts.execute(plan, variables)
+    child = _in_child(sandbox, "exec", code, variables)
+    if not done:  # a name not (yet) set or holding a list, len or + of what they do not take:
+        return  # the child's answer is the one used, whatever it is
+    assert child["ok"] is True and child["deleted"] == [], (code, variables, child)
+    mine, theirs = {**variables, **updates}, {**variables, **child["updates"]}
+    assert mine == theirs, (code, variables)
+    assert [type(v) for v in mine.values()] == [type(theirs[k]) for k in mine], (code, variables)
