@@ -78,6 +78,8 @@ def tidy(workflow: BpmnWorkflow) -> int:
 
 def check_depth(workflow: BpmnWorkflow) -> None:
     """Raise ``EngineError("task_tree_too_deep")`` if a tree reached what SpiffWorkflow can walk."""
+    if sum(len(each.tasks) for each in _trees(workflow)) <= MAX_DEPTH:
+        return  # no task is deeper than the number of tasks: no walk (this runs at every step)
     deepest = _deepest(workflow)
     if deepest > MAX_DEPTH:
         raise EngineError("task_tree_too_deep", depth=deepest, limit=MAX_DEPTH)
