@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.bpmn import ProcessBundle, RoleCatalog, reparse
 from engine.clock import Clock
+from engine.db import checkpoint as db_checkpoint
 from engine.db import session_factory
 from engine.errors import StepFailed
 from engine.forms import NO_FORM, Form
@@ -247,6 +248,11 @@ class ProcessEngine:
         while (sealed := self.seal_audit()) == SEAL_BATCH:
             total += sealed
         return total + sealed
+
+    def checkpoint(self) -> int:
+        """SQLite: copy the WAL into the database file (the worker's job, never a commit's;
+        ``engine.db.checkpoint``). The frames copied; 0 on PostgreSQL."""
+        return db_checkpoint(self.db)
 
     def after_commit(self) -> None:
         """What a unit of work does once committed: nothing, unless ``seal_after_commit``."""

@@ -1,6 +1,7 @@
 """The worker: each sweep fires due timers, opens due periods, marks overdue work, runs the day's
 urging, delivers the outbox, publishes the audit chain's head, records a heartbeat, and seals the
-audit events committed since the last sweep (commands never seal them on the request path).
+audit events committed since the last sweep (commands never seal them on the request path). On
+SQLite it also checkpoints the WAL into the database file, which commits then never do.
 APScheduler drives the loop.
 
 Safety without coordination between workers:
@@ -74,6 +75,7 @@ class SweepReport:
     anchors: int = 0
     anchor_mails: int = 0
     sealed: int = 0  # audit events chained by this sweep (commands never seal: the worker does)
+    checkpointed: int = 0  # SQLite WAL frames copied into the database file (commits never do)
     phase_failures: int = 0  # phases of this sweep that failed (the others still ran)
     errors: list[str] = field(default_factory=list)  # one line per failed phase
 
@@ -106,7 +108,7 @@ class Worker:
         ]  # fmt: skip
         if self.transport is not None:
             parts.append(("outbox", self._deliver))
-        parts += [("audit", self._seal_audit), ("anchor", self._publish_audit_anchor)]
+        parts += [("audit", self._seal_audit), ("anchor", self._publish_audit_anchor), ("checkpoint", self._checkpoint)]
         return parts
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
@@ -169,6 +171,10 @@ class Worker:
         with self.pe.unit_of_work("worker", now=head.published_at) as uow:
             report.anchor_mails = queue_anchor_mail(uow, head)
         self._anchor_mailed = day
+
+    def _checkpoint(self, now: datetime, report: SweepReport) -> None:
+        """SQLite: the WAL into the database file, off the request path (``ProcessEngine.checkpoint``)."""
+        report.checkpointed = self.pe.checkpoint()
 
     def run_once(self, now: datetime | None = None) -> SweepReport:
         """One sweep (cron, a trial run), after which the heartbeat says "stopped"."""
