@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # the whole benchmark runs, at tiny sizes (~30 s 
 # Per database; ``<db>_`` is prepended.
 FIGURES = (
     "deploy_ms", "deploy_noop_ms", "start_ms", "start_batched_ms", "complete_one_ms", "complete_one_large_ms",
-    "complete_fanout_ratio", "complete_seal_ms", "complete_in_memory_ms", "completions_per_s_1_thread",
+    "complete_fanout_ratio", "complete_seal_ms", "complete_in_memory_ms", "completions_per_s_1_thread", "completions_per_s_1_thread_incl_worker",
     "completions_per_s_4_threads", "completions_per_s_4_procs", "completions_p99_ms_4_procs",
     "school_submit_ms", "school_accept_ms", "school_approve_ms", "school_fanout_ratio", "school_counters_match",
     "completions_lost_4_procs", "completions_applied_twice_4_procs", "timers_per_s", "timer_statements", "timers_100k_s", "timers_exactly_once",

@@ -115,7 +115,7 @@ def test_the_worker_checkpoints_sqlite_and_commits_never_do(db_url, pe, clock):
         deploy(uow, timer_then_task(duration="PT1H"))
         start_instances(uow, "t", [ChildSpec(unit_code=f"U{i}") for i in range(50)], data={})
     report = Worker(pe, worker_id="w1").sweep(clock.now())
-    if not pe.db.url.get_backend_name() == "sqlite":
+    if pe.db.url.get_backend_name() != "sqlite":
         assert report.checkpointed == 0 and report.phase_failures == 0  # PostgreSQL checkpoints on its own
         return
     assert report.checkpointed > 0 and report.phase_failures == 0
