@@ -289,7 +289,8 @@ def move_newest(uow: UnitOfWork, instance_id: uuid.UUID, status: str, *, when: s
         return False
     newest = _Version.from_rows(rows)
     _check_transition(newest.version, newest.status, status)
-    _move(uow, newest, status, note, held=uow.session.identity_map.get(identity_key(Report, newest.id)))
+    held = uow.session.identity_map.get(identity_key(Report, newest.id))  # no statement
+    _move(uow, newest, status, note, held=held if isinstance(held, Report) else None)
     return True
 
 
