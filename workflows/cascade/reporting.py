@@ -35,12 +35,14 @@ from workflows.process_contract import (
 )
 from workflows.reports.consolidate import consolidate_children
 from workflows.reports.inputs import ReportInput
-from workflows.reports.versions import latest, new_version, set_status
+from workflows.reports.versions import move_newest, new_version, newest_status
 
 CONSOLIDATION_STEP = WARD_DRAFT  # without its own ``bao_cao``: consolidated from the schools
 REVIEW_OUTCOMES = {AGREE: "approved", RETURN: "returned", EXTEND: "returned"}
 LEADER_DECISION, REVIEW_DECISION = DECISIONS[LEADER_REVIEW].field, DECISIONS[REVIEW].field
 REVIEW_NOTE = "y_kien"
+# session.info key: (the completion, its report parsed by ``on_task_completing``), for ``on_task_completed``
+_PARSED = "giaoviec.reports.parsed"
 
 register({
     "report_required": (
@@ -67,31 +69,38 @@ def on_task_completing(uow: UnitOfWork, completion: TaskCompletion) -> None:
     """Refuse, before anything runs, a step the reports could not follow."""
     element, data = completion.task.element_id, completion.data
     if element in DRAFT_STEPS and data.get(REPORT) is not None:
-        ReportInput.from_form(data)  # every problem of the report, in one BadData
+        # every problem of the report, in one BadData; the report parsed is the one added after the step
+        uow.session.info[_PARSED] = (completion, ReportInput.from_form(data))
     elif element in DRAFT_STEPS and element != CONSOLIDATION_STEP and completion.form.field(REPORT) is not None:
         if data.get(EXTENSION_REQUEST) is not True:
             raise BadData("report_required", step=element)
     elif element == REVIEW:
-        report = latest(uow.session, completion.instance.id)
-        if report is not None and report.status != "submitted":
-            raise InvalidState("report_not_under_review", version=report.version, status=report.status)
-        if report is not None and data.get(REVIEW_DECISION) == RETURN and not str(data.get(REVIEW_NOTE) or "").strip():
+        newest = newest_status(uow.session, completion.instance.id)
+        if newest is not None and newest.status != "submitted":
+            raise InvalidState("report_not_under_review", version=newest.version, status=newest.status)
+        if newest is not None and data.get(REVIEW_DECISION) == RETURN and not str(data.get(REVIEW_NOTE) or "").strip():
             raise BadData("report_return_needs_reason")
 
 
 def on_task_completed(uow: UnitOfWork, completion: TaskCompletion) -> None:
     element, data, instance = completion.task.element_id, completion.data, completion.instance
     if element in DRAFT_STEPS and data.get(REPORT) is not None:
-        new_version(uow, instance, ReportInput.from_form(data))
+        new_version(uow, instance, _parsed(uow, completion))
     elif element == CONSOLIDATION_STEP:
         new_version(uow, instance, consolidate_children(uow, instance).report_input)
     elif element == LEADER_REVIEW and data.get(LEADER_DECISION) == AGREE:
-        draft = latest(uow.session, instance.id)
-        if draft is not None and draft.status == "draft":
-            set_status(uow, draft, "submitted")
+        move_newest(uow, instance.id, "submitted", when="draft")
     elif element == REVIEW and data.get(REVIEW_DECISION) in REVIEW_OUTCOMES:
-        submitted = latest(uow.session, instance.id)
-        if submitted is not None and submitted.status == "submitted":
-            decision = data[REVIEW_DECISION]
-            note = str(data.get(REVIEW_NOTE) or "") or ("Gia hạn thời gian thực hiện" if decision == EXTEND else None)
-            set_status(uow, submitted, REVIEW_OUTCOMES[decision], note=note)
+        decision = data[REVIEW_DECISION]
+        note = str(data.get(REVIEW_NOTE) or "") or ("Gia hạn thời gian thực hiện" if decision == EXTEND else None)
+        move_newest(uow, instance.id, REVIEW_OUTCOMES[decision], when="submitted", note=note)
+
+
+def _parsed(uow: UnitOfWork, completion: TaskCompletion) -> ReportInput:
+    """The draft's report as ``on_task_completing`` parsed it for this very completion (held for
+    the unit of work in ``session.info``, one slot, taken here), or parsed now (the hook alone)."""
+    held = uow.session.info.pop(_PARSED, None)
+    if held is not None and held[0] is completion:
+        report_input: ReportInput = held[1]
+        return report_input
+    return ReportInput.from_form(completion.data)

@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine import BadData, ConflictError, Instance, InvalidState, NotFound, UnitOfWork, register
 from workflows.indicators.figures import report_figure
@@ -41,7 +43,7 @@ from workflows.reports.inputs import (
 from workflows.reports.models import Blob, Report, ReportAttachment
 
 __all__ = [
-    "FigureInput", "ReportInput", "history", "latest", "new_version", "plan_id_of", "plan_indicators", "report_hash",
+    "FigureInput", "ReportInput", "history", "latest", "move_newest", "new_version", "newest_status", "plan_id_of", "plan_indicators", "report_hash",
     "resolve_indicator", "set_status", "verify",
 ]  # fmt: skip
 
@@ -70,7 +72,23 @@ _NEWEST_AND_PLAN = (
     .select_from(_PLAN.outerjoin(_REPORT, _REPORT.c.instance_id == bindparam("w_instance")))
     .where(_PLAN.c.id == bindparam("w_plan")).order_by(_REPORT.c.version.desc()).limit(1)
 )  # fmt: skip
+_NEWEST_STATUS = (select(_REPORT.c.version, _REPORT.c.status).where(_REPORT.c.instance_id == bindparam("w_instance"))
+                  .order_by(_REPORT.c.version.desc()).limit(1))  # fmt: skip
 _ADD = insert(_REPORT).returning(_REPORT.c.id)  # VALUES: the parameters' keys
+# ``move_newest``'s read (a submit, a review): what a move checks, hashes and records of the
+# newest version, with its files' sha256 outer-joined (a row per file, or one with NULL), in one
+# Core statement instead of the ORM's query and a second one for the newest number: reading the
+# newest version is the "only the newest moves" check (bench/README.md "Session h20-reports").
+_ATTACHMENT = ReportAttachment.__table__
+_NEWER = _REPORT.alias("newer")
+_NEWEST_TO_MOVE = (
+    select(_REPORT.c.id, _REPORT.c.instance_id, _REPORT.c.version, _REPORT.c.status, _REPORT.c.content_hash,
+           _REPORT.c.ket_qua, _REPORT.c.kho_khan, _REPORT.c.kien_nghi, _REPORT.c.figures, _REPORT.c.consolidated_from,
+           _REPORT.c.plan_id, _REPORT.c.unit_code, _REPORT.c.period, _ATTACHMENT.c.sha256)
+    .select_from(_REPORT.outerjoin(_ATTACHMENT, _ATTACHMENT.c.report_id == _REPORT.c.id))
+    .where(_REPORT.c.instance_id == bindparam("w_instance"),
+           _REPORT.c.version == select(func.max(_NEWER.c.version)).where(_NEWER.c.instance_id == bindparam("w_instance")).scalar_subquery())
+)  # fmt: skip
 MAX_NOTE_CHARS = 5_000
 
 register({
@@ -102,6 +120,11 @@ def latest(
     if statuses is not None:
         query = query.where(Report.status.in_(list(statuses)))
     return session.scalars(query.order_by(Report.version.desc()).limit(1)).unique().first()
+
+
+def newest_status(session: Session, instance_id: uuid.UUID) -> Row[Any] | None:
+    """The newest version's ``(version, status)``, or ``None``: a Core SELECT, no ORM object."""
+    return session.connection().execute(_NEWEST_STATUS, {"w_instance": instance_id}).first()
 
 
 def history(session: Session, instance_id: uuid.UUID) -> list[Report]:
@@ -207,20 +230,82 @@ def _add_with_files(session: Session, values: dict[str, Any], files: list[tuple[
     return report
 
 
+@dataclass(frozen=True)
+class _Version:
+    """What a move reads of one version: its checks, its hash, the figures it records, its files."""
+
+    id: int
+    instance_id: uuid.UUID
+    version: int
+    status: str
+    content_hash: str
+    ket_qua: str
+    kho_khan: str
+    kien_nghi: str
+    figures: list[dict[str, Any]]
+    consolidated_from: list[int] | None
+    plan_id: int | None
+    unit_code: str
+    period: str | None
+    attachments: tuple[str, ...]  # their sha256
+
+    @classmethod
+    def of(cls, report: Report) -> _Version:
+        return cls(report.id, report.instance_id, report.version, report.status, report.content_hash, report.ket_qua,
+                   report.kho_khan, report.kien_nghi, report.figures, report.consolidated_from, report.plan_id,
+                   report.unit_code, report.period, tuple(a.sha256 for a in report.attachments))  # fmt: skip
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> _Version:
+        """The version of ``_NEWEST_TO_MOVE``'s rows: one per file, each with the version's columns
+        in this class's order of fields and the file's sha256 last (NULL: the version has none)."""
+        first = rows[0]
+        return cls(*first[:-1], tuple(row.sha256 for row in rows if row.sha256 is not None))
+
+    def matches_its_hash(self) -> bool:
+        return content_hash(self.ket_qua, self.kho_khan, self.kien_nghi, self.figures, self.attachments) == self.content_hash
+
+
 def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None = None) -> Report:
     """Submit, return (a reason is required) or approve the newest version; returns it, updated."""
     session = uow.session
     current = session.get(Report, report.id)
     if current is None:
         raise NotFound("report_not_found", id=report.id)
-    allowed = TRANSITIONS.get(current.status, ())
-    if status not in allowed:
-        raise InvalidState("report_bad_transition", version=current.version, current=current.status, target=status,
-                           allowed=", ".join(allowed) or "—")  # fmt: skip
+    _check_transition(current.version, current.status, status)
     newest = session.connection().execute(_NEWEST_NUMBER, {"w_instance": current.instance_id}).scalar()
     if newest != current.version:
         raise InvalidState("report_not_latest", version=current.version, latest=newest)
-    if not verify(current):
+    _move(uow, _Version.of(current), status, note, held=current)
+    return current
+
+
+def move_newest(uow: UnitOfWork, instance_id: uuid.UUID, status: str, *, when: str, note: str | None = None) -> bool:
+    """Move the instance's newest version to ``status`` if it is ``when`` (``set_status``'s rules
+    and errors); whether it moved. One SELECT (``_NEWEST_TO_MOVE``) and the conditional UPDATE:
+    no ORM query. A ``Report`` of that version held by the session shows the move."""
+    rows = uow.session.connection().execute(_NEWEST_TO_MOVE, {"w_instance": instance_id}).all()
+    if not rows or rows[0].status != when:
+        return False
+    newest = _Version.from_rows(rows)
+    _check_transition(newest.version, newest.status, status)
+    held = uow.session.identity_map.get(identity_key(Report, newest.id))  # no statement
+    _move(uow, newest, status, note, held=held if isinstance(held, Report) else None)
+    return True
+
+
+def _check_transition(version: int, current: str, target: str) -> None:
+    allowed = TRANSITIONS.get(current, ())
+    if target not in allowed:
+        raise InvalidState("report_bad_transition", version=version, current=current, target=target,
+                           allowed=", ".join(allowed) or "—")  # fmt: skip
+
+
+def _move(uow: UnitOfWork, current: _Version, status: str, note: str | None, *, held: Report | None) -> None:
+    """Move the newest version ``current`` (its transition checked) to ``status``: its hash, the
+    note's rules, the conditional UPDATE (``ConflictError`` if another transaction moved it
+    first), ``held`` kept as stored, the figures of an approval, the audit event."""
+    if not current.matches_its_hash():
         raise InvalidState("report_hash_mismatch", version=current.version)
     note = normalise_text(note) if note else None
     if status == "returned" and not note:
@@ -234,11 +319,12 @@ def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None
     else:
         values = {"reviewed_at": uow.now, "reviewed_by": uow.actor, "review_note": note}
     values["status"] = status
-    changed = session.connection().execute(_MOVE, {"w_id": current.id, "w_status": current.status, **values})
+    changed = uow.session.connection().execute(_MOVE, {"w_id": current.id, "w_status": current.status, **values})
     if changed.rowcount != 1:
         raise ConflictError(id=f"báo cáo {current.id}")
-    for name, value in values.items():  # what the ORM's "evaluate" synchronisation did
-        set_committed_value(current, name, value)
+    if held is not None:
+        for name, value in values.items():  # what the ORM's "evaluate" synchronisation did
+            set_committed_value(held, name, value)
     recorded = (
         _record_figures(uow, current)
         if status == "approved" and current.consolidated_from is None
@@ -246,7 +332,6 @@ def set_status(uow: UnitOfWork, report: Report, status: str, *, note: str | None
     )
     uow.audit(f"report_{status}", instance_id=current.instance_id, subject=f"report {current.id}",
               data={"version": current.version, "hash": current.content_hash, "note": note, "figures_recorded": recorded})  # fmt: skip
-    return current
 
 
 def plan_indicators(
@@ -328,8 +413,10 @@ def _earlier_attachments(session: Session, instance_id: uuid.UUID) -> dict[str, 
     return {sha: name for sha, name in rows}
 
 
-def _record_figures(uow: UnitOfWork, report: Report) -> int:
+def _record_figures(uow: UnitOfWork, report: _Version) -> int:
     """Record the approved report's figures that name an indicator of its plan; how many."""
+    if not report.figures:
+        return 0  # nothing to name an indicator: no need to read the plan's
     by_id, by_code = plan_indicators(uow.session, report.plan_id)
     named: list[tuple[FigureInput, Indicator]] = []
     for figure in map(FigureInput.from_json, report.figures):

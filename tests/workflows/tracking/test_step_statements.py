@@ -94,7 +94,7 @@ def test_a_report_step_reads_the_newest_version_in_one_statement(pe):
     assert seen == ["SELECT", "INSERT"]  # the newest version and the plan's row, together
     with statements(pe, "report", "report_attachment") as seen:
         act(pe, school, "duyet_bao_cao", {"lanh_dao_duyet": "dong_y"})
-    assert seen == ["SELECT", "SELECT", "UPDATE"]  # the newest with its files (joined), its number checked, moved
+    assert seen == ["SELECT", "UPDATE"]  # the newest with its files (outer-joined), moved (tests/workflows/reports/test_moves.py)
 
 
 def test_counters_equal_a_recount_after_returns_extensions_timers_and_cancellations(pe, clock):
