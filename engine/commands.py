@@ -330,9 +330,9 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID, instance: Instance | None = N
         raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     workflow = steps.load(uow, instance, bundle)
-    if steps.waits_on_timer(workflow):
+    waits, waiting = steps.timers_waiting(workflow)
+    if waits:
         # One SELECT serves both the catch-up below and the step's ``steps.sync_timers``.
-        waiting = steps.waiting_timers(workflow)
         rows, fired = steps.read_timer_rows(uow.session, instance.id, waiting)
         uow.timer_rows[instance.id] = rows
         steps.catch_up(uow, instance, workflow, steps.fired_deadlines(waiting, fired))

@@ -105,11 +105,24 @@ def waiting_and_ready(workflow: BpmnWorkflow) -> tuple[dict[uuid.UUID, tuple[Spi
     return waiting, ready
 
 
-def _add_timer(waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]], task: SpiffTask) -> None:
-    if is_timer(task):
-        due = timer_due(task.task_spec.event_definition, task.internal_data)
-        if due is not None:
-            waiting[task.id] = (task, due)
+def timers_waiting(workflow: BpmnWorkflow) -> tuple[bool, dict[uuid.UUID, tuple[SpiffTask, datetime]]]:
+    """(``waits_on_timer``, ``waiting_timers``) by one walk of the task tree: a step's load needs
+    both, and a walk visits the whole tree."""
+    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+    waits = False
+    for task in tasks_in(workflow, state=TaskState.WAITING):
+        waits = _add_timer(waiting, task) or waits
+    return waits, waiting
+
+
+def _add_timer(waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]], task: SpiffTask) -> bool:
+    """Add ``task`` to ``waiting`` if it is a timer with a due instant; whether it is a timer."""
+    if not is_timer(task):
+        return False
+    due = timer_due(task.task_spec.event_definition, task.internal_data)
+    if due is not None:
+        waiting[task.id] = (task, due)
+    return True
 
 
 def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]]) -> tuple[list[Timer], list[Timer]]:
