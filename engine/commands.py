@@ -247,6 +247,8 @@ def _task_with_its_instance() -> Any:
 # A Core statement: the ORM's handling of its rows (its compile state, a loader built per
 # execution for each entity) cost more than the SELECT itself (bench/README.md, h20-read).
 _TASK_WITH_ITS_INSTANCE = _task_with_its_instance()
+# The same through the ORM, for a listener only the ORM's loading fires (``_task_and_instance``).
+_ORM_TASK_WITH_ITS_INSTANCE = select(HumanTask, Instance).from_statement(_TASK_WITH_ITS_INSTANCE)
 
 
 class _Rows:
@@ -299,7 +301,7 @@ def _task_and_instance(uow: UnitOfWork, task_id: uuid.UUID) -> tuple[HumanTask, 
     ``uow.open_tasks``). The instance is returned, not only left in the session: the identity map
     holds objects weakly, and an instance nobody references is gone before ``_load`` asks for it.
 
-    The objects are those the ORM's query would give (``_Rows``); a ``load`` or
+    The objects are those the ORM's query would give (``_Rows``); a ``load``, ``refresh`` or
     ``loaded_as_persistent`` listener, which only the ORM's loading fires, gets that query."""
     session = uow.session
     if _TASK_ROWS.watched() or _INSTANCE_ROWS.watched() or session.dispatch.loaded_as_persistent:
@@ -316,9 +318,6 @@ def _task_and_instance(uow: UnitOfWork, task_id: uuid.UUID) -> tuple[HumanTask, 
     task, instance = mine[0]
     uow.open_tasks[instance.id] = [each for each, _ in rows if each.status == "open"]
     return task, instance
-
-
-_ORM_TASK_WITH_ITS_INSTANCE = select(HumanTask, Instance).from_statement(_TASK_WITH_ITS_INSTANCE)
 
 
 def _load(uow: UnitOfWork, instance_id: uuid.UUID, instance: Instance | None = None) -> tuple[Instance, Any, Any]:
