@@ -13,8 +13,9 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, defer, object_session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from engine import data_limits, steps
 from engine.bpmn import load_bpmn
@@ -228,27 +229,89 @@ def complete_task(
     return instance
 
 
+_TASK, _INSTANCE = HumanTask.__table__, Instance.__table__
+
+
 def _task_with_its_instance() -> Any:
     task_id = bindparam("task_id")
-    of_task = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    of_task = select(_TASK.c.instance_id).where(_TASK.c.id == task_id).scalar_subquery()
     return (
-        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+        select(*_TASK.c, *_INSTANCE.c).join_from(_TASK, _INSTANCE, _INSTANCE.c.id == _TASK.c.instance_id)
         # Two index searches (the primary key; instance and status), not a scan of the instance's
         # history: a task returned a thousand times has thousands of completed rows.
-        .where(((HumanTask.instance_id == of_task) & (HumanTask.status == "open")) | (HumanTask.id == task_id))
+        .where(((_TASK.c.instance_id == of_task) & (_TASK.c.status == "open")) | (_TASK.c.id == task_id))
     )  # fmt: skip
 
 
 # Built once: building the statement cost more than running it (bench/README.md, completion).
+# A Core statement: the ORM's handling of its rows (its compile state, a loader built per
+# execution for each entity) cost more than the SELECT itself (bench/README.md, h20-read).
 _TASK_WITH_ITS_INSTANCE = _task_with_its_instance()
+# The same through the ORM, for a listener only the ORM's loading fires (``_task_and_instance``).
+_ORM_TASK_WITH_ITS_INSTANCE = select(HumanTask, Instance).from_statement(_TASK_WITH_ITS_INSTANCE)
+
+
+class _Rows:
+    """Persistent objects of one mapped table from Core rows, as the ORM's loading makes them
+    (``sqlalchemy.orm.loading._instance``): a row whose object the session holds gives that
+    object, with only its unloaded (expired) attributes set from the row, as the ORM does; any
+    other row a new object with every column loaded and no change pending, in the session's
+    identity map."""
+
+    def __init__(self, model: Any, start: int) -> None:
+        self.mapper = inspect(model)
+        table = self.mapper.local_table
+        self.keys = tuple(self.mapper.get_property_by_column(column).key for column in table.columns)
+        [key_column] = self.mapper.primary_key
+        self.start, self.stop = start, start + len(self.keys)
+        self.key_at = start + list(table.columns).index(key_column)
+
+    def watched(self) -> bool:
+        """Whether a ``load`` or ``refresh`` listener waits on this class: only the ORM's loading
+        fires them."""
+        dispatch = self.mapper.class_manager.dispatch
+        return bool(dispatch.load or dispatch.refresh)
+
+    def object(self, session: Session, row: Any) -> Any:
+        identity = self.mapper.identity_key_from_primary_key((row[self.key_at],))
+        held = session.identity_map.get(identity)
+        values = row[self.start : self.stop]
+        if held is not None:
+            unloaded = instance_state(held).unloaded
+            for key, value in zip(self.keys, values, strict=True):
+                if key in unloaded:
+                    set_committed_value(held, key, value)
+            return held
+        made = self.mapper.class_manager.new_instance()
+        state = instance_state(made)
+        state.dict.update(zip(self.keys, values, strict=True))
+        # What the ORM's loading does to a new object of a row; the public way to the same state
+        # (``make_transient_to_detached``, ``Session.add``) took back half of what the Core read saves.
+        state.key, state.identity_token, state.session_id = identity, None, session.hash_key
+        session.identity_map._add_unpresent(state, identity)
+        return made
+
+
+_TASK_ROWS, _INSTANCE_ROWS = _Rows(HumanTask, 0), _Rows(Instance, len(_TASK.columns))
 
 
 def _task_and_instance(uow: UnitOfWork, task_id: uuid.UUID) -> tuple[HumanTask, Instance] | None:
     """The task row and its instance, with the instance's other open task rows, by one query (two
     round trips less per completion: ``steps.sync_human_tasks`` takes the open rows from
     ``uow.open_tasks``). The instance is returned, not only left in the session: the identity map
-    holds objects weakly, and an instance nobody references is gone before ``_load`` asks for it."""
-    rows = uow.session.execute(_TASK_WITH_ITS_INSTANCE, {"task_id": task_id}).all()
+    holds objects weakly, and an instance nobody references is gone before ``_load`` asks for it.
+
+    The objects are those the ORM's query would give (``_Rows``); a ``load``, ``refresh`` or
+    ``loaded_as_persistent`` listener, which only the ORM's loading fires, gets that query."""
+    session = uow.session
+    if _TASK_ROWS.watched() or _INSTANCE_ROWS.watched() or session.dispatch.loaded_as_persistent:
+        rows = session.execute(_ORM_TASK_WITH_ITS_INSTANCE, {"task_id": task_id}).all()
+    else:
+        found = session.connection().execute(_TASK_WITH_ITS_INSTANCE, {"task_id": task_id}).all()
+        if not found:
+            return None
+        of_all = _INSTANCE_ROWS.object(session, found[0])  # every row is of the task's instance
+        rows = [(_TASK_ROWS.object(session, row), of_all) for row in found]
     mine = [(task, instance) for task, instance in rows if task.id == task_id]
     if not mine:
         return None
@@ -266,9 +329,9 @@ def _load(uow: UnitOfWork, instance_id: uuid.UUID, instance: Instance | None = N
         raise InvalidState("instance_not_running", id=str(instance_id), status=instance.status)
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     workflow = steps.load(uow, instance, bundle)
-    if steps.waits_on_timer(workflow):
+    waits, waiting = steps.timers_waiting(workflow)
+    if waits:
         # One SELECT serves both the catch-up below and the step's ``steps.sync_timers``.
-        waiting = steps.waiting_timers(workflow)
         rows, fired = steps.read_timer_rows(uow.session, instance.id, waiting)
         uow.timer_rows[instance.id] = rows
         steps.catch_up(uow, instance, workflow, steps.fired_deadlines(waiting, fired))

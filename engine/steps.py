@@ -87,11 +87,42 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[uuid.UUID, tuple[SpiffTask, d
     """The workflow's waiting timer tasks with a due instant, by SpiffWorkflow task id."""
     waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
     for task in tasks_in(workflow, state=TaskState.WAITING):
-        if is_timer(task):
-            due = timer_due(task.task_spec.event_definition, task.internal_data)
-            if due is not None:
-                waiting[task.id] = (task, due)
+        _add_timer(waiting, task)
     return waiting
+
+
+def waiting_and_ready(workflow: BpmnWorkflow) -> tuple[dict[uuid.UUID, tuple[SpiffTask, datetime]], dict[uuid.UUID, SpiffTask]]:
+    """``waiting_timers`` and the ready user tasks (by id, in the tree's order), by one walk of the
+    task tree instead of two: a save needs both (``sync_timers``, ``sync_human_tasks``), and a
+    walk visits the whole tree. Both states are definite, so the walk prunes as each one did."""
+    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+    ready: dict[uuid.UUID, SpiffTask] = {}
+    for task in tasks_in(workflow, state=TaskState.WAITING | TaskState.READY):
+        if task.state == TaskState.WAITING:
+            _add_timer(waiting, task)
+        elif task.task_spec.manual:
+            ready[task.id] = task
+    return waiting, ready
+
+
+def timers_waiting(workflow: BpmnWorkflow) -> tuple[bool, dict[uuid.UUID, tuple[SpiffTask, datetime]]]:
+    """(``waits_on_timer``, ``waiting_timers``) by one walk of the task tree: a step's load needs
+    both, and a walk visits the whole tree."""
+    waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
+    waits = False
+    for task in tasks_in(workflow, state=TaskState.WAITING):
+        waits = _add_timer(waiting, task) or waits
+    return waits, waiting
+
+
+def _add_timer(waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]], task: SpiffTask) -> bool:
+    """Add ``task`` to ``waiting`` if it is a timer with a due instant; whether it is a timer."""
+    if not is_timer(task):
+        return False
+    due = timer_due(task.task_spec.event_definition, task.internal_data)
+    if due is not None:
+        waiting[task.id] = (task, due)
+    return True
 
 
 def read_timer_rows(session: Session, instance_id: uuid.UUID, waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]]) -> tuple[list[Timer], list[Timer]]:
@@ -253,8 +284,9 @@ def save(
             uow.audit("instance_completed", instance_id=instance.id, subject=instance.process_key)
             uow.engine.hooks.fire("instance_ended", uow, instance)
         uow.touched.append(instance.id)
-        fired = sync_timers(uow, instance, workflow, new=new_instance is not None)
-        opened = sync_human_tasks(uow, instance, workflow, bundle, new=new_instance is not None)
+        waiting, ready = waiting_and_ready(workflow)
+        fired = sync_timers(uow, instance, workflow, waiting, new=new_instance is not None)
+        opened = sync_human_tasks(uow, instance, bundle, ready, new=new_instance is not None)
         # Last: the syncs read the tasks this step finished, which compaction may remove.
         state = dump(uow, instance, workflow, new_instance)
     except BaseException:
@@ -397,11 +429,12 @@ _OPEN_TASK_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("in
 
 
 def sync_human_tasks(
-    uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, bundle: ProcessBundle, *, new: bool = False
+    uow: UnitOfWork, instance: Instance, bundle: ProcessBundle, ready: dict[uuid.UUID, SpiffTask], *, new: bool = False
 ) -> list[HumanTask]:
+    """Open a row for each ``ready`` user task (``waiting_and_ready``) without one; cancel the open
+    rows whose task is no longer ready."""
     session = uow.session
     opened: list[HumanTask] = []
-    ready = {t.id: t for t in tasks_in(workflow, state=TaskState.READY, manual=True)}
     if new:
         open_rows: list[HumanTask] = []  # a new instance has no rows yet
     elif instance.id in uow.open_tasks:  # read with the task being completed
@@ -444,14 +477,15 @@ def _owner(uow: UnitOfWork, instance: Instance, *, need_parent: bool) -> task_ro
                            instance.task_key, instance.period, instance.due_at)  # fmt: skip
 
 
-def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow, *, new: bool = False) -> list[str]:
-    """Insert rows for new waiting timers, close rows whose timer fired or was cancelled.
+def sync_timers(uow: UnitOfWork, instance: Instance, workflow: BpmnWorkflow,
+                waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]], *, new: bool = False) -> list[str]:  # fmt: skip
+    """Insert rows for new ``waiting`` timers (``waiting_and_ready``), close rows whose timer fired
+    or was cancelled.
 
     Returns the element ids of the timers that fired in this step (each also gets a
     ``timer_fired`` audit event).
     """
     session = uow.session
-    waiting = waiting_timers(workflow)
     if new:
         rows: list[Timer] = []  # a new instance has no rows yet
     elif instance.id in uow.timer_rows:
