@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from giaoviec.shell import Context, handled
+from giaoviec.shell import Context, freeze_startup_objects, handled
 
 
 @click.command("serve")
@@ -26,4 +26,5 @@ def serve(ctx: Context, host: str, port: int) -> None:
     click.echo(f"Giao việc: {settings['GIAOVIEC_BASE_URL']}/  (máy chủ phát triển; Ctrl+C để dừng)")
     if not settings["SESSION_COOKIE_SECURE"] and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("Cảnh báo: cookie không có cờ Secure vì địa chỉ là http://; hãy dùng https khi mở ra mạng.", err=True)
+    freeze_startup_objects()
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

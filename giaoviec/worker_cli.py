@@ -9,7 +9,7 @@ from collections.abc import Callable
 import click
 
 from engine import BadData, Transport
-from giaoviec.shell import Context, emit_json, handled, parse_instant
+from giaoviec.shell import Context, emit_json, freeze_startup_objects, handled, parse_instant
 from giaoviec.worker import Worker
 
 
@@ -35,6 +35,7 @@ def worker(ctx: Context, once: bool, now_raw: str | None, poll: float, as_json: 
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"giaoviec worker {runner.worker_id}: mỗi {poll:g} giây một lượt; Ctrl+C hoặc SIGTERM để dừng.")
+    freeze_startup_objects()
     runner.run_forever(poll)
 
 

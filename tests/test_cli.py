@@ -125,3 +125,12 @@ def test_demo_loads_a_province_the_library_and_the_dispatched_plan_once(db_url):
     assert "Tỉnh mẫu" not in second and "637/KH-SGDĐT: #1, đã giao / dispatched\n" in second and "HP.X001:" not in second
     tasks = json.loads(run(db_url, "tasks", "--unit", "HP.X001.THCS01", "--json").stdout)
     assert len(tasks) == 1 and {t["element_id"] for t in tasks} == {"tiep_nhan"}
+
+
+def test_long_running_shells_leave_their_startup_objects_out_of_full_collections():
+    """``serve`` and ``worker`` freeze what startup built (a full collection scanned it all, a
+    ~90 ms pause); checked in a child process, so that this one's memory stays collectable."""
+    code = ("import gc; from giaoviec.shell import freeze_startup_objects; import webui; "
+            "freeze_startup_objects(); print(gc.get_freeze_count(), len(gc.get_objects(2)))")  # fmt: skip
+    frozen, left = map(int, subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split())
+    assert frozen > 10_000 and left < frozen / 10
