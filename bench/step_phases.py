@@ -1,7 +1,9 @@
-"""Where a completion's CPU goes, phase by phase: the engine alone (a child's task a -> b) and a
-school's three steps with the domain's hooks (``tiep_nhan``, ``thuc_hien``, ``duyet_bao_cao``).
+"""Where a completion's CPU goes, phase by phase: the engine alone (a child's task a -> b), a
+school's three steps with the domain's hooks (``tiep_nhan``, ``thuc_hien``, ``duyet_bao_cao``) and,
+with ``--communes``, a commune's acceptance and its hand-on to its schools (``giao_cho_truong``: a
+bulk start under the step) in the quick province of ``bench.dispatch_bench``.
 
-    .venv/bin/python -m bench.step_phases sqlite|postgresql [--rounds 5] [--per-round 250]
+    .venv/bin/python -m bench.step_phases sqlite|postgresql [--rounds 5] [--per-round 250] [--communes]
 
 Each phase is a function of the step path, wrapped to add up its own CPU time (``process_time``,
 its callees' phases taken out); the hooks are timed one by one. The best of ``--rounds`` rounds
@@ -31,6 +33,7 @@ from engine import (
     HumanTask,
     Instance,
     StartInstance,
+    bulk,
     commands,
     start_instance,
     start_instances,
@@ -38,7 +41,9 @@ from engine import (
     steps,
     uow,
 )
+from workflows.cascade import dispatch as cascade
 from workflows.plans.models import PlanTask
+from workflows.tracking import follow
 
 PHASES: tuple[tuple[Any, str, str], ...] = (
     (commands, "_task_and_instance", "the task with its instance (SELECT)"),
@@ -53,6 +58,14 @@ PHASES: tuple[tuple[Any, str, str], ...] = (
     (steps, "save", "save: the rest"),
     (uow.UnitOfWork, "_commit", "commit: events, flush, COMMIT"),
     (commands, "complete_task", "complete_task: the rest"),
+    # a bulk start (a commune's hand-on), and the domain's parts of a hand-on
+    (steps, "new_workflow", "bulk: the template's new workflow"),
+    (bulk, "_insert", "bulk: INSERTs (executemany)"),
+    (bulk, "_not_started_yet", "bulk: business keys already started?"),
+    (bulk, "latest_definition", "bulk: latest definition"),
+    (bulk, "_summary_events", "bulk: summary events"),
+    (cascade, "_plan_task_of", "hand-on: the plan's task"),
+    (follow, "_add_hand_on", "tracking: the schools' rows"),
 )
 
 
@@ -184,6 +197,33 @@ def school_steps(kind: str, workdir: Path, rounds: int, per_round: int) -> dict[
     return out
 
 
+def commune_steps(kind: str, workdir: Path, rounds: int) -> dict[str, Any]:
+    """Every commune of the quick province accepts each task dispatched to it, then hands it on to
+    its schools; the last ``rounds`` × 100 of each step are measured (the first 30 warm up)."""
+    dbs = dispatch.province_databases(kind, workdir)
+    out: dict[str, Any] = {}
+    with dbs.fresh("communes") as (db, pe, clock, _url):
+        plan_id = dispatch.setup_province(pe, dispatch.QUICK_SHAPE)
+        with pe.unit_of_work("bench:so") as w:
+            dispatch.plan_dispatch(w, plan_id, include_past=dispatch.INCLUDE_PAST)
+        clock.advance(timedelta(minutes=5))
+        dispatch.seal_all(pe)
+
+        def complete(task_id: Any) -> None:
+            clock.advance(timedelta(milliseconds=10))
+            dispatch.complete(pe, task_id, {}, actor="bench:xa")
+
+        for step in ("tiep_nhan", "giao_cho_truong"):
+            ids = dispatch.open_tasks(pe, dispatch.WARD, step)
+            measured = ids[30 : 30 + rounds * 100]
+            for task_id in ids[:30]:
+                complete(task_id)
+            out[f"commune {step} (domain hooks)"] = measure(db, pe, measured, complete, rounds)
+            for task_id in ids[30 + len(measured) :]:  # the rest, so that every task moves on
+                complete(task_id)
+    return out
+
+
 def report(kind: str, results: dict[str, Any]) -> None:
     for name, result in results.items():
         print(f"{kind}: {name}: {result['cpu_us']:,.0f} µs CPU, {result['statements']:.1f} statements per completion")
@@ -197,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=("sqlite", "postgresql"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=250)
+    parser.add_argument("--communes", action="store_true", help="also a commune's acceptance and hand-on (quick province, ~1 min)")
     args = parser.parse_args(argv)
     server = None
     if args.kind == "postgresql":
@@ -206,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp())
     report(args.kind, engine_only(args.kind, workdir, server, args.rounds, args.per_round))
     report(args.kind, school_steps(args.kind, workdir, args.rounds, args.per_round // 4))
+    if args.communes:
+        report(args.kind, commune_steps(args.kind, workdir, min(args.rounds, 3)))
     return 0
 
 
