@@ -79,10 +79,6 @@ def load(uow: UnitOfWork, instance: Instance, bundle: ProcessBundle) -> BpmnWork
     return workflow
 
 
-def waits_on_timer(workflow: BpmnWorkflow) -> bool:
-    return any(is_timer(task) for task in tasks_in(workflow, state=TaskState.WAITING))
-
-
 def waiting_timers(workflow: BpmnWorkflow) -> dict[uuid.UUID, tuple[SpiffTask, datetime]]:
     """The workflow's waiting timer tasks with a due instant, by SpiffWorkflow task id."""
     waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
@@ -106,8 +102,8 @@ def waiting_and_ready(workflow: BpmnWorkflow) -> tuple[dict[uuid.UUID, tuple[Spi
 
 
 def timers_waiting(workflow: BpmnWorkflow) -> tuple[bool, dict[uuid.UUID, tuple[SpiffTask, datetime]]]:
-    """(``waits_on_timer``, ``waiting_timers``) by one walk of the task tree: a step's load needs
-    both, and a walk visits the whole tree."""
+    """(whether the workflow waits on a timer, ``waiting_timers``) by one walk of the task tree: a
+    step's load needs both, and a walk visits the whole tree."""
     waiting: dict[uuid.UUID, tuple[SpiffTask, datetime]] = {}
     waits = False
     for task in tasks_in(workflow, state=TaskState.WAITING):

@@ -92,8 +92,8 @@ def _run(uow: UnitOfWork, instance: Instance, rows: list[Timer]) -> tuple[Any, A
     """Load, catch up and run one instance in memory, as ``commands.resume`` does; no writes."""
     bundle = uow.engine.bundle_by_id(uow.session, instance.definition_id)
     workflow = steps.load(uow, instance, bundle)
-    if steps.waits_on_timer(workflow):
-        waiting = steps.waiting_timers(workflow)
+    waits, waiting = steps.timers_waiting(workflow)
+    if waits:
         uow.timer_rows[instance.id] = [row for row in rows if row.status == "waiting"]
         fired = [row for row in rows if row.status == "fired" and row.spiff_task_id in waiting]
         steps.catch_up(uow, instance, workflow, steps.fired_deadlines(waiting, fired))
