@@ -36,6 +36,7 @@ def test_a_plan_is_imported_fixed_in_the_browser_and_dispatched(library, watched
     check_accessibility(page)
     screenshot(page, "webui_plans_empty")
     page.get_by_role("link", name="Nhập kế hoạch từ tệp").click()
+    page.wait_for_url(f"{live_server.url}/plans/import")
     check_accessibility(page)
     screenshot(page, "webui_plans_upload")
 
