@@ -172,12 +172,21 @@ class Databases:
 
 
 def settle(db: Engine) -> None:
-    """Bring the database to a steady state before a timed phase: on PostgreSQL VACUUM ANALYZE
-    (what autovacuum would otherwise do in the middle of the measurement, on a 2-core machine),
-    on SQLite a WAL checkpoint."""
+    """Bring the database to a steady state before a timed phase: on PostgreSQL VACUUM ANALYZE of
+    the tables that hold rows (what autovacuum would otherwise do in the middle of the measurement,
+    on a 2-core machine), on SQLite a WAL checkpoint.
+
+    An empty table is left alone, as autovacuum leaves it: analysed empty, it is planned as empty,
+    and the foreign-key checks of the rows a dispatch then inserts into the tables that reference
+    it, planned once per connection, scanned it whole for each row. The province's dispatch read
+    67 million `instance` rows that way (8.2 s instead of 2.8, server CPU 6.7 s instead of 1.3)."""
     if db.dialect.name == "postgresql":
         with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+            tables = conn.exec_driver_sql(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_user_tables WHERE n_live_tup > 0"
+            ).scalars().all()
+            for table in tables:
+                conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
         return
     conn = db.raw_connection()  # no BEGIN: the engine's pysqlite connections are in autocommit
     try:
