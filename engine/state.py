@@ -15,7 +15,6 @@ registry walk; everything else goes through SpiffWorkflow's converters.
 from __future__ import annotations
 
 import json
-import math
 import zlib
 from typing import Any
 from uuid import UUID
@@ -34,7 +33,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 
-from engine.state_fast import TaskMappingCodec
+from engine.state_fast import TaskMappingCodec, writes_as_json
 from engine.timers_spiff import CLOCKED
 
 SERIALIZER_VERSION = f"spiff-{SPIFF_FORMAT}/giaoviec-1"
@@ -110,32 +109,10 @@ def _registry() -> Any:
 
 
 # orjson is used only where it writes what the standard library writes: JSON scalars (finite
-# floats: orjson writes NaN as null), lists and dicts of them, not too deep for it. Anything else
-# (a UUID or an enum orjson would write as a string where the standard library refuses it, a NaN
-# that entered before data was checked) is written, or refused, by the standard library as before.
-_SCALARS = frozenset({str, int, bool, type(None)})
-_ORJSON_DEPTH = 200  # orjson refuses deeper than 255
-
-
-def _orjson_writes_it(value: Any, depth: int = 0) -> bool:
-    kind = type(value)
-    if kind in _SCALARS:
-        return True
-    if kind is float:
-        return math.isfinite(value)
-    if kind is dict:
-        items: Any = value.values()
-    elif kind is list:
-        items = value
-    else:
-        return False
-    if depth > _ORJSON_DEPTH:
-        return False
-    # A loop, not all(generator): it runs for every value of every task at every step.
-    for item in items:  # noqa: SIM110
-        if type(item) not in _SCALARS and not _orjson_writes_it(item, depth + 1):
-            return False
-    return True
+# floats: orjson writes NaN as null), lists and dicts of them (``state_fast.writes_as_json``).
+# Anything else (a UUID or an enum orjson would write as a string where the standard library
+# refuses it, a NaN that entered before data was checked) is written, or refused, by the standard
+# library as before.
 
 
 def _json_bytes(dct: dict[str, Any]) -> bytes:
@@ -143,7 +120,7 @@ def _json_bytes(dct: dict[str, Any]) -> bytes:
     writes the same (16 + 5 µs for a school's state instead of 80, at every step): the same bytes
     but for a float's exponent (``1e-07`` becomes ``1e-7``), which reads back the same. What orjson
     refuses besides (an integer beyond 64 bits, a key that is not a string) goes the old way too."""
-    if _orjson_writes_it(dct):
+    if writes_as_json(dct):
         try:
             return orjson.dumps(dct)
         except TypeError:

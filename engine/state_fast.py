@@ -12,6 +12,7 @@ internal data, a dict carrying a ``typename``) still goes through it, exactly as
 
 from __future__ import annotations
 
+import math
 from copy import copy
 from functools import cached_property
 from typing import Any
@@ -24,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.data_limits import MAX_DEPTH
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_EXACT_SCALARS = _SCALARS - {float}
 # Deeper than data may be (a mapping of variables, each nested up to MAX_DEPTH): such a value,
 # stored before data was bounded, takes the registry's path, which fails on a very deep one as
 # it always did (RecursionError: the instance's incident, not a state read differently).
@@ -42,7 +44,13 @@ def reads_as_is(value: Any) -> bool:
     return _plain(value, 0, reading=True)
 
 
-def _plain(value: Any, depth: int, *, reading: bool) -> bool:
+def writes_as_json(value: Any) -> bool:
+    """True if ``value`` is JSON that any encoder writes alike: as ``writes_as_is``, with finite
+    floats only (orjson writes NaN as null where the standard library writes NaN)."""
+    return _plain(value, 0, reading=False, finite=True)
+
+
+def _plain(value: Any, depth: int, *, reading: bool, finite: bool = False) -> bool:
     kind = type(value)
     if kind is dict:
         if reading and "typename" in value:
@@ -50,13 +58,16 @@ def _plain(value: Any, depth: int, *, reading: bool) -> bool:
         items: Any = value.values()
     elif kind is list:
         items = value
+    elif kind is float:
+        return not finite or math.isfinite(value)
     else:
         return kind in _SCALARS
     if depth > _DEEPEST:
         return False
+    skipped = _EXACT_SCALARS if finite else _SCALARS  # a float's own check, only when it matters
     # A loop, not all(generator): most values are small, and this runs for each of them.
     for item in items:  # noqa: SIM110
-        if type(item) not in _SCALARS and not _plain(item, depth + 1, reading=reading):
+        if type(item) not in skipped and not _plain(item, depth + 1, reading=reading, finite=finite):
             return False
     return True
 
