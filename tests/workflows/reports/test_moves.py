@@ -14,11 +14,10 @@ from sqlalchemy import delete, func, select, update
 
 from engine import AuditEvent, ConflictError, InvalidState, complete_task
 from tests.query_plans import full_scans, statements_of
-from tests.workflows.cascade.province import act, dispatch, instances, open_task, setup_province
+from tests.workflows.cascade.province import act, open_task
 from tests.workflows.reports.test_races import _race
 from tests.workflows.reports.world import HIGH_SCHOOL, instance, simple_input
-from tests.workflows.tracking.test_step_statements import statements
-from workflows.hooks import install
+from tests.workflows.tracking.test_step_statements import statements, ward_with_schools
 from workflows.indicators.models import IndicatorFigure
 from workflows.reports import versions
 from workflows.reports.inputs import FigureInput, ReportInput
@@ -30,12 +29,8 @@ REVIEWER = "hp_x001_cv"
 
 
 def _accepted_school(pe):
-    install(pe, guard=False)
-    dispatch(pe, setup_province(pe))
-    [ward] = instances(pe, unit_code="HP.X001", task_key="1")
-    act(pe, ward, "tiep_nhan")
-    act(pe, ward, "giao_cho_truong", {})
-    school = instances(pe, parent_id=ward.id)[0]
+    _ward, schools = ward_with_schools(pe)
+    school = next(iter(schools.values()))
     act(pe, school, "tiep_nhan")
     return school
 

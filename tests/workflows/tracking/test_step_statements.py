@@ -50,7 +50,7 @@ def statements(pe, *tables: str) -> Iterator[list[str]]:
         event.remove(pe.db, "before_cursor_execute", log)
 
 
-def _ward_with_schools(pe):
+def ward_with_schools(pe):
     install(pe, guard=False)
     dispatch(pe, setup_province(pe))
     [ward] = instances(pe, unit_code="HP.X001", task_key="1")
@@ -71,7 +71,7 @@ def _recount_matches(pe) -> None:
 
 
 def test_a_step_reads_its_row_once_and_writes_it_with_its_parent_in_one_update(pe):
-    ward, schools = _ward_with_schools(pe)
+    ward, schools = ward_with_schools(pe)
     sent = statements_of(pe.db, lambda: act(pe, schools["MN01"], "tiep_nhan"))  # new → working: the ward's n_accepted moves too
     on_tracking = [statement for statement, _ in sent if re.search(r"(FROM|UPDATE) tracking\b", statement)]
     assert [statement.split()[0] for statement in on_tracking] == ["SELECT", "UPDATE"]
@@ -86,7 +86,7 @@ def test_a_step_reads_its_row_once_and_writes_it_with_its_parent_in_one_update(p
 
 
 def test_a_report_step_reads_the_newest_version_in_one_statement(pe):
-    _ward, schools = _ward_with_schools(pe)
+    _ward, schools = ward_with_schools(pe)
     school = schools["TH01"]
     act(pe, school, "tiep_nhan")
     with statements(pe, "report", "report_attachment", "plan") as seen:
@@ -98,7 +98,7 @@ def test_a_report_step_reads_the_newest_version_in_one_statement(pe):
 
 
 def test_counters_equal_a_recount_after_returns_extensions_timers_and_cancellations(pe, clock):
-    ward, schools = _ward_with_schools(pe)
+    ward, schools = ward_with_schools(pe)
     mn, th, thcs = schools["MN01"], schools["TH01"], schools["THCS01"]
     for school in (mn, th, thcs):
         act(pe, school, "tiep_nhan")
@@ -126,7 +126,7 @@ def test_counters_equal_a_recount_after_returns_extensions_timers_and_cancellati
 
 def test_a_row_the_session_holds_is_moved_on_the_object(pe):
     """A unit of work that loaded the rows before the step reads them as the step left them."""
-    ward, schools = _ward_with_schools(pe)
+    ward, schools = ward_with_schools(pe)
     task = open_task(pe, schools["MN01"])
     with pe.unit_of_work("tester") as uow:
         held, parent = uow.session.get(Tracking, schools["MN01"].id), uow.session.get(Tracking, ward.id)
@@ -141,7 +141,7 @@ def test_a_row_the_session_holds_is_moved_on_the_object(pe):
 
 
 def test_a_report_of_a_plan_that_is_gone_has_no_plan(pe):
-    _ward, schools = _ward_with_schools(pe)
+    _ward, schools = ward_with_schools(pe)
     school = schools["MN01"]
     act(pe, school, "tiep_nhan")
     with pe.unit_of_work("tester") as uow:
