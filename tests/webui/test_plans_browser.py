@@ -103,6 +103,7 @@ def test_a_plan_is_imported_fixed_in_the_browser_and_dispatched(library, watched
     page.locator("table.tasks").scroll_into_view_if_needed()
     screenshot(page, "webui_plan_dispatched_phone_tasks", full_page=False)
     page.get_by_role("navigation").get_by_role("link", name="Kế hoạch", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/plans")  # not measured mid-navigation, with no document yet
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_accessibility(page)
     screenshot(page, "webui_plans_phone")
